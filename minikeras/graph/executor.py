@@ -1,0 +1,213 @@
+"""The one executor: compile a plan once, run it many times.
+
+Compiling prunes the graph to what the fetches and updates need, orders it, checks the
+placeholders, and turns it into a flat list of steps over numbered slots. Running fills
+the slots (feeds, variables), calls each step's NumPy ``forward``, drops each
+intermediate array after its last use, and only at the very end assigns the updates, all
+together, from values computed before any of them. If anything fails, no variable changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .op import Op
+from .ops.state import AssignOp, Const, Placeholder, PlaceholderWithDefault, Variable, as_tensor
+from .tensor import Tensor
+from .topo import topo_sort
+
+Update = tuple[Variable, Tensor]
+
+
+class Plan:
+    """A compiled computation of ``fetches`` (and ``updates``) from fed tensors.
+
+    ``feeds`` lists the tensors whose values each run provides: placeholders usually,
+    but any tensor may be fed, which cuts the graph there (its producers are not run).
+    A student's usual surprise: building the plan computes nothing, and running it
+    never re-walks the graph; it only walks the list of steps made here.
+    """
+
+    def __init__(self, fetches: Sequence[Tensor], updates: Sequence[Update | Tensor] = (),
+                 feeds: Sequence[Tensor] = ()) -> None:
+        self.fetches = [_check_tensor(t, "fetch") for t in fetches]
+        self.feeds = [_check_tensor(t, "feed") for t in feeds]
+        self.updates = _normalize_updates(updates)
+        targets = self.fetches + [t for _, t in self.updates]
+        self.ops: list[Op] = topo_sort(targets, stop=self.feeds)
+        self._add_assign_ops()
+        self._check_placeholders()
+        self._compile()
+
+    # --- compiling ------------------------------------------------------------------
+
+    def _add_assign_ops(self) -> None:
+        """An assign op that the plan runs is an update, like an explicit pair."""
+        values = {t for _, t in self.updates}
+        for op in self.ops:
+            if isinstance(op, AssignOp) and op.y not in values:
+                self.updates.append((op.variable, op.y))
+        seen: dict[Variable, Tensor] = {}
+        for var, value in self.updates:
+            if var in seen:
+                raise ValueError(
+                    f"Variable {var.name} is updated twice in one run (by {seen[var].name} and "
+                    f"{value.name}); updates are simultaneous, so only one new value can win. "
+                    "Combine them into a single update."
+                )
+            seen[var] = value
+
+    def _check_placeholders(self) -> None:
+        fed = set(self.feeds)
+        for op in self.ops:
+            if type(op) is Placeholder and op.y not in fed:
+                needer = next(t for t in self.fetches + [v for _, v in self.updates]
+                              if op in topo_sort([t], stop=self.feeds))
+                raise ValueError(
+                    f"Placeholder {op.y.name} (shape {op.y.shape}, {op.y.dtype}) is needed to "
+                    f"compute {needer.name} but is not fed. Add it to the inputs, e.g. "
+                    f"K.function([..., {op.name}], [...]), and give it a value on each call."
+                )
+
+    def _compile(self) -> None:
+        slot: dict[Tensor, int] = {}
+        for t in self.feeds:
+            slot.setdefault(t, len(slot))
+        for op in self.ops:
+            for t in op.outputs:
+                slot.setdefault(t, len(slot))
+        for t in self.fetches:  # a fetch that is only fed still needs a slot
+            slot.setdefault(t, len(slot))
+
+        self.template: list[Any] = [None] * len(slot)
+        self.variable_reads: list[tuple[int, Variable]] = []
+        self.defaults: list[tuple[int, np.ndarray]] = []
+        self.feed_slots = {t: slot[t] for t in self.feeds}
+        computed: list[Op] = []
+        for op in self.ops:
+            s = slot[op.y]
+            if isinstance(op, Const):
+                self.template[s] = op.value
+            elif isinstance(op.y, Variable):
+                self.variable_reads.append((s, op.y))
+            elif isinstance(op, PlaceholderWithDefault):
+                self.defaults.append((s, op.default))
+            elif not isinstance(op, Placeholder):
+                computed.append(op)
+        for t in self.feeds:
+            if isinstance(t, Variable):
+                self.variable_reads.append((slot[t], t))
+            elif isinstance(t.op, PlaceholderWithDefault):
+                self.defaults.append((slot[t], t.op.default))
+        self.required = [t for t in self.feeds if not (isinstance(t, Variable) or isinstance(t.op, PlaceholderWithDefault))]
+
+        keep = {slot[t] for t in self.fetches} | {slot[t] for _, t in self.updates}
+        last_use: dict[int, int] = {}
+        for k, op in enumerate(computed):
+            for x in op.inputs:
+                last_use[slot[x]] = k
+        frees: list[list[int]] = [[] for _ in computed]
+        for s, k in last_use.items():
+            if s not in keep:
+                frees[k].append(s)
+        self.steps = [
+            (op.forward, tuple(slot[x] for x in op.inputs), slot[op.y], tuple(frees[k]))
+            for k, op in enumerate(computed)
+        ]
+        self.update_slots = [(var, slot[t]) for var, t in self.updates]
+        # Copy a fetched array that a variable or a later update might share with the user.
+        assigned = {s for _, s in self.update_slots}
+        self.fetch_slots = [(slot[t], t.op.returns_view or slot[t] in assigned) for t in self.fetches]
+
+    # --- running --------------------------------------------------------------------
+
+    def run(self, feed: Mapping[Tensor, Any] | None = None) -> list[Any]:
+        """Compute the fetches from ``feed`` (``{tensor: value}``), then apply the updates."""
+        vals = self.template.copy()
+        for s, var in self.variable_reads:
+            vals[s] = var.value
+        for s, default in self.defaults:
+            vals[s] = default
+        feed = feed or {}
+        for t in self.required:
+            if t not in feed:
+                raise ValueError(f"You must feed a value for {t.name} (shape {t.shape}, {t.dtype}).")
+        for t, value in feed.items():
+            s = self.feed_slots.get(t)
+            if s is not None:
+                vals[s] = check_feed(t, value)
+        try:
+            for fn, ins, out, free in self.steps:
+                vals[out] = fn(*map(vals.__getitem__, ins))
+                for s in free:
+                    vals[s] = None
+        except Exception as e:
+            op = fn.__self__
+            shapes = ", ".join(f"{x.name}: {np.shape(vals[i])}" for x, i in zip(op.inputs, ins))
+            e.add_note(f"(raised while computing {op.name}, a {op.type} op, from {shapes or 'no inputs'})")
+            raise
+        new_values = [_coerce_update(var, vals[s]) for var, s in self.update_slots]
+        outputs = [np.array(vals[s]) if view else vals[s] for s, view in self.fetch_slots]
+        for var, value in new_values:
+            var.value = value
+        return outputs
+
+    def __repr__(self) -> str:
+        return (f"<Plan: {len(self.steps)} steps, {len(self.fetches)} fetches, "
+                f"{len(self.updates)} updates, feeds [{', '.join(t.name for t in self.feeds)}]>")
+
+
+def check_feed(t: Tensor, value: Any) -> np.ndarray:
+    """``value`` as an array of ``t``'s dtype, or an error if its shape cannot be ``t``'s."""
+    arr = np.asarray(value, dtype=t.dtype)
+    if arr.ndim != len(t.shape) or any(d is not None and d != n for d, n in zip(t.shape, arr.shape)):
+        raise ValueError(
+            f"Cannot feed value of shape {arr.shape} for placeholder {t.name}, "
+            f"which has shape {t.shape}"
+        )
+    return arr
+
+
+def _check_tensor(t: Any, role: str) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"Every {role} must be a Tensor, got {type(t).__name__}: {t!r}")
+    if not t.graph.alive:
+        raise ValueError(
+            f"Tensor {t.name} belongs to a graph discarded by K.clear_session() / "
+            "reset_default_graph(); rebuild it in the current graph."
+        )
+    return t
+
+
+def _normalize_updates(updates: Sequence[Update | Tensor]) -> list[Update]:
+    out: list[Update] = []
+    for u in updates:
+        if isinstance(u, Op):
+            u = u.y
+        if isinstance(u, Tensor) and isinstance(u.op, AssignOp):
+            out.append((u.op.variable, u))
+        elif isinstance(u, tuple) and len(u) == 2 and isinstance(u[0], Variable):
+            var, value = u
+            out.append((var, _check_tensor(as_tensor(value, var.dtype), "update value")))
+        else:
+            raise TypeError(
+                f"An update must be a (variable, new_value) tuple or an assign op "
+                f"(K.update, K.update_add, ...); got {type(u).__name__}: {u!r}"
+            )
+    return out
+
+
+def _coerce_update(var: Variable, value: Any) -> tuple[Variable, np.ndarray]:
+    arr = np.asarray(value, dtype=var.dtype)
+    if arr.shape != var.shape:
+        try:
+            arr = np.broadcast_to(arr, var.shape).copy()
+        except ValueError:
+            raise ValueError(
+                f"The update of variable {var.name} computed a value of shape {arr.shape}, "
+                f"but the variable has shape {var.shape}. No variable was changed."
+            ) from None
+    return var, arr

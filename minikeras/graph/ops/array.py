@@ -1,0 +1,392 @@
+"""Shape and layout ops: reshape, transpose, expand/squeeze, concatenate, stack, tile,
+slicing, gather, one_hot. Their gradients move ``gy`` back to where each element came from.
+"""
+
+from __future__ import annotations
+
+import math as _pymath
+from typing import Any
+
+import numpy as np
+
+from ..op import Op, normalize_axes
+from ..tensor import Shape, Tensor
+from .math import cast, zeros_like
+from .state import FLOATX, as_tensor
+
+
+def _known(shape: Shape) -> bool:
+    return None not in shape
+
+
+class Reshape(Op):
+    """The same elements in a new shape; ``-1`` (or ``None``) is inferred at run time."""
+
+    returns_view = True
+
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        target = self.shape
+        if target.count(-1) > 1:
+            raise ValueError(f"Reshape: at most one unknown (-1/None) dimension, got {target}")
+        if _known(x.shape):
+            size = _pymath.prod(x.shape)  # type: ignore[arg-type]
+            rest = _pymath.prod(d for d in target if d != -1)
+            if (-1 in target and (rest == 0 or size % rest)) or (-1 not in target and rest != size):
+                raise ValueError(
+                    f"Cannot reshape {x.name} of shape {x.shape} ({size} elements) to {target}."
+                )
+            return tuple(size // rest if d == -1 else d for d in target), x.dtype
+        return tuple(None if d == -1 else d for d in target), x.dtype
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.reshape(x, self.shape)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [reshape_like(gy, self.inputs[0])]
+
+
+class ReshapeLike(Op):
+    """``x`` reshaped to ``like``'s run-time shape (for shapes unknown until run time)."""
+
+    returns_view = True
+
+    def infer(self, x: Tensor, like: Tensor) -> tuple[Shape, str]:
+        return like.shape, x.dtype
+
+    def forward(self, x: np.ndarray, like: np.ndarray) -> np.ndarray:
+        return np.reshape(x, np.shape(like))
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [reshape_like(gy, self.inputs[0]), None]
+
+
+class Transpose(Op):
+    returns_view = True
+
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        return tuple(x.shape[i] for i in self.perm), x.dtype
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.transpose(x, self.perm)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [transpose(gy, tuple(int(i) for i in np.argsort(self.perm)))]
+
+
+class ExpandDims(Op):
+    """New size-1 axes at positions ``axis`` (positions in the output)."""
+
+    returns_view = True
+
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        shape = list(x.shape)
+        for a in self.axis:
+            shape.insert(a, 1)
+        return tuple(shape), x.dtype
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.expand_dims(x, self.axis)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [squeeze(gy, self.axis)]
+
+
+class Squeeze(Op):
+    returns_view = True
+
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        for a in self.axis:
+            if x.shape[a] not in (1, None):
+                raise ValueError(f"Squeeze: axis {a} of {x.name} has size {x.shape[a]}, not 1")
+        return tuple(d for i, d in enumerate(x.shape) if i not in self.axis), x.dtype
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.squeeze(x, self.axis)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [expand_dims(gy, self.axis)]
+
+
+class ConcatV2(Op):
+    """Tensors joined along ``axis``; the other dimensions must agree."""
+
+    def infer(self, *xs: Tensor) -> tuple[Shape, str]:
+        first = xs[0]
+        shape = list(first.shape)
+        for x in xs[1:]:
+            if x.ndim != first.ndim:
+                raise ValueError(f"concatenate: {x.name} has rank {x.ndim}, {first.name} has {first.ndim}")
+            for i, (p, q) in enumerate(zip(shape, x.shape)):
+                if i == self.axis:
+                    shape[i] = None if p is None or q is None else p + q
+                elif p is None:
+                    shape[i] = q
+                elif q is not None and p != q:
+                    raise ValueError(
+                        f"concatenate along axis {self.axis}: {first.name} has shape {first.shape} "
+                        f"but {x.name} has shape {x.shape} (axis {i} differs)"
+                    )
+        return tuple(shape), np.result_type(*(x.dtype for x in xs)).name
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [ConcatPart.apply(gy, *self.inputs, axis=self.axis, index=i) for i in range(len(self.inputs))]
+
+
+class ConcatPart(Op):
+    """The ``index``-th piece of ``g`` split like ``concatenate(xs)`` (``xs`` give only shapes)."""
+
+    returns_view = True
+
+    def infer(self, g: Tensor, *xs: Tensor) -> tuple[Shape, str]:
+        return xs[self.index].shape, g.dtype
+
+    def forward(self, g: np.ndarray, *xs: np.ndarray) -> np.ndarray:
+        start = sum(np.shape(x)[self.axis] for x in xs[: self.index])
+        stop = start + np.shape(xs[self.index])[self.axis]
+        key = (slice(None),) * self.axis + (slice(start, stop),)
+        return g[key]
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        xs = self.inputs[1:]
+        parts = [gy if i == self.index else zeros_like(x) for i, x in enumerate(xs)]
+        return [concatenate(parts, self.axis)] + [None] * len(xs)
+
+
+class Pack(Op):
+    """``stack``: tensors of the same shape along a new axis."""
+
+    def infer(self, *xs: Tensor) -> tuple[Shape, str]:
+        shape = list(xs[0].shape)
+        for x in xs[1:]:
+            if x.ndim != len(shape) or any(p is not None and q is not None and p != q for p, q in zip(shape, x.shape)):
+                raise ValueError(f"stack: {x.name} has shape {x.shape}, {xs[0].name} has {xs[0].shape}")
+        shape.insert(self.axis, len(xs))
+        return tuple(shape), np.result_type(*(x.dtype for x in xs)).name
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        return np.stack(xs, axis=self.axis)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        lead = (slice(None),) * self.axis
+        return [getitem(gy, lead + (i,)) for i in range(len(self.inputs))]
+
+
+class Tile(Op):
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        return tuple(None if d is None else d * r for d, r in zip(x.shape, self.reps)), x.dtype
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.tile(x, self.reps)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [TileGrad.apply(gy, reps=self.reps)]
+
+
+class TileGrad(Op):
+    """Sum of the ``reps`` copies that ``Tile`` made: the gradient of tiling."""
+
+    def infer(self, g: Tensor) -> tuple[Shape, str]:
+        return tuple(None if d is None else d // r for d, r in zip(g.shape, self.reps)), g.dtype
+
+    def forward(self, g: np.ndarray) -> np.ndarray:
+        split: list[int] = []
+        for d, r in zip(g.shape, self.reps):
+            split += [r, d // r]
+        return g.reshape(split).sum(axis=tuple(range(0, 2 * len(self.reps), 2)))
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [tile(gy, self.reps)]
+
+
+class StridedSlice(Op):
+    """``x[key]`` for basic keys: ints, slices, ``None`` (new axis) and ``...``."""
+
+    returns_view = True
+
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        shape: list[int | None] = []
+        dims = iter(enumerate(x.shape))
+        for k in self.key:
+            if k is None:
+                shape.append(1)
+                continue
+            try:
+                axis, d = next(dims)
+            except StopIteration:
+                raise IndexError(f"too many indices for {x.name} of shape {x.shape}: {self.key}") from None
+            if isinstance(k, slice):
+                shape.append(None if d is None else len(range(*k.indices(d))))
+            elif d is not None and not -d <= k < d:
+                raise IndexError(f"index {k} is out of bounds for axis {axis} of {x.name} with size {d}")
+        shape += [d for _, d in dims]
+        return tuple(shape), x.dtype
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x[self.key]
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [SliceGrad.apply(gy, self.inputs[0], key=self.key)]
+
+
+class SliceGrad(Op):
+    """Zeros shaped like ``x`` with ``gy`` written at ``x[key]``."""
+
+    def infer(self, g: Tensor, x: Tensor) -> tuple[Shape, str]:
+        return x.shape, g.dtype
+
+    def forward(self, g: np.ndarray, x: np.ndarray) -> np.ndarray:
+        out = np.zeros(np.shape(x), dtype=g.dtype)
+        out[self.key] = g
+        return out
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [getitem(gy, self.key), None]
+
+
+class Gather(Op):
+    """``params[indices]`` along axis 0 (rows of an embedding matrix)."""
+
+    def infer(self, params: Tensor, indices: Tensor) -> tuple[Shape, str]:
+        return tuple(indices.shape) + tuple(params.shape[1:]), params.dtype
+
+    def forward(self, params: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        return np.take(params, indices, axis=0)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        params, indices = self.inputs
+        return [GatherGrad.apply(gy, indices, params), None]
+
+
+class GatherGrad(Op):
+    """Zeros shaped like ``params``, with each row of ``g`` added at its index (repeats add up)."""
+
+    def infer(self, g: Tensor, indices: Tensor, params: Tensor) -> tuple[Shape, str]:
+        return params.shape, g.dtype
+
+    def forward(self, g: np.ndarray, indices: np.ndarray, params: np.ndarray) -> np.ndarray:
+        out = np.zeros(np.shape(params), dtype=g.dtype)
+        np.add.at(out, indices, g)
+        return out
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [gather(gy, self.inputs[1]), None, None]
+
+
+class OneHot(Op):
+    """Integer class ids to floatx one-hot rows. Not differentiable."""
+
+    differentiable = False
+
+    def infer(self, indices: Tensor) -> tuple[Shape, str]:
+        return tuple(indices.shape) + (self.num_classes,), FLOATX
+
+    def forward(self, indices: np.ndarray) -> np.ndarray:
+        return np.eye(self.num_classes, dtype=FLOATX)[np.asarray(indices, dtype=np.int64)]
+
+
+class ShapeOp(Op):
+    """The run-time shape of ``x`` as an int64 vector (Keras's ``K.shape``)."""
+
+    type = "Shape"
+    differentiable = False
+
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        return (x.ndim,), "int64"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.array(np.shape(x), dtype=np.int64)
+
+
+# --- the functions users call -------------------------------------------------------
+
+
+def reshape(x: Any, shape: Any) -> Tensor:
+    x = as_tensor(x)
+    shape = tuple(-1 if d is None else int(d) for d in shape)
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
+def reshape_like(x: Tensor, like: Tensor) -> Tensor:
+    """``x`` in ``like``'s shape: a static ``Reshape`` when that shape is known."""
+    if _known(like.shape):
+        return reshape(x, like.shape)
+    return ReshapeLike.apply(x, like)
+
+
+def transpose(x: Any, perm: Any = None) -> Tensor:
+    """Permute axes; with no ``perm`` the axes are reversed (``x.T``)."""
+    x = as_tensor(x)
+    perm = tuple(reversed(range(x.ndim))) if perm is None else tuple(int(p) % max(x.ndim, 1) for p in perm)
+    if sorted(perm) != list(range(x.ndim)):
+        raise ValueError(f"transpose: {perm} is not a permutation of the {x.ndim} axes of {x.name}")
+    return Transpose.apply(x, perm=perm)
+
+
+def expand_dims(x: Any, axis: Any = -1) -> Tensor:
+    x = as_tensor(x)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return ExpandDims.apply(x, axis=normalize_axes(axes, x.ndim + len(axes), "ExpandDims"))
+
+
+def squeeze(x: Any, axis: Any) -> Tensor:
+    x = as_tensor(x)
+    return Squeeze.apply(x, axis=normalize_axes(axis, x.ndim, "Squeeze"))
+
+
+def concatenate(xs: list[Any], axis: int = -1) -> Tensor:
+    xs = [as_tensor(x) for x in xs]
+    if len(xs) == 1:
+        return xs[0]
+    return ConcatV2.apply(*xs, axis=normalize_axes(axis, xs[0].ndim, "concatenate")[0])
+
+
+def stack(xs: list[Any], axis: int = 0) -> Tensor:
+    xs = [as_tensor(x) for x in xs]
+    return Pack.apply(*xs, axis=normalize_axes(axis, xs[0].ndim + 1, "stack")[0])
+
+
+def tile(x: Any, n: Any) -> Tensor:
+    """Repeat ``x`` ``n[i]`` times along axis ``i`` (an int ``n`` for a 1-D ``x``)."""
+    x = as_tensor(x)
+    reps = (n,) if isinstance(n, (int, np.integer)) else tuple(n)
+    if len(reps) != x.ndim:
+        raise ValueError(f"tile: {x.name} has rank {x.ndim} but {len(reps)} repetitions were given: {n}")
+    return Tile.apply(x, reps=tuple(int(r) for r in reps))
+
+
+def getitem(x: Any, key: Any) -> Tensor:
+    """``x[key]`` with a basic key; tensors or arrays as indices need ``gather``."""
+    x = as_tensor(x)
+    key = key if isinstance(key, tuple) else (key,)
+    for k in key:
+        if not (k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))):
+            raise TypeError(
+                f"Only basic slicing is supported on {x.name} (ints, slices, None, ...); "
+                f"got {type(k).__name__}. Use gather(x, indices) to pick rows by index."
+            )
+    if Ellipsis in key:
+        i = key.index(Ellipsis)
+        fill = x.ndim - sum(k is not None for k in key if k is not Ellipsis)
+        key = key[:i] + (slice(None),) * fill + key[i + 1 :]
+    key = tuple(int(k) if isinstance(k, np.integer) else k for k in key)
+    return StridedSlice.apply(x, key=key)
+
+
+def gather(params: Any, indices: Any) -> Tensor:
+    params, indices = as_tensor(params), as_tensor(indices, "int64")
+    if np.dtype(indices.dtype).kind not in "iu":
+        indices = cast(indices, "int64")
+    return Gather.apply(params, indices)
+
+
+def one_hot(indices: Any, num_classes: int) -> Tensor:
+    return OneHot.apply(as_tensor(indices, "int64"), num_classes=int(num_classes))
+
+
+def shape(x: Any) -> Tensor:
+    return ShapeOp.apply(as_tensor(x))

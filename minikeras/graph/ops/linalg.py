@@ -1,0 +1,110 @@
+"""Matrix products: ``matmul`` is the primitive; Keras's N-D ``dot`` and ``batch_dot`` are
+built from it with reshapes and transposes (as Keras's own backends build them).
+"""
+
+from __future__ import annotations
+
+import math as _pymath
+from typing import Any
+
+import numpy as np
+
+from ..op import Op, broadcast_shapes, result_dtype
+from ..tensor import Shape, Tensor
+from .array import expand_dims, reshape, transpose
+from .broadcast import sum_to
+from .state import as_tensors
+
+
+class MatMul(Op):
+    """``a @ b`` for rank >= 2; leading (batch) axes broadcast like NumPy's ``matmul``."""
+
+    def infer(self, a: Tensor, b: Tensor) -> tuple[Shape, str]:
+        if a.ndim < 2 or b.ndim < 2:
+            raise ValueError(
+                f"MatMul needs tensors of rank >= 2; got {a.name} {a.shape} and {b.name} {b.shape}. "
+                "Use expand_dims for vectors."
+            )
+        n, m = a.shape[-1], b.shape[-2]
+        if n is not None and m is not None and n != m:
+            raise ValueError(
+                f"MatMul: cannot multiply {a.name} of shape {a.shape} by {b.name} of shape "
+                f"{b.shape}: inner dimensions {n} and {m} differ."
+            )
+        batch = broadcast_shapes(a.shape[:-2], b.shape[:-2], self.type)
+        return batch + (a.shape[-2], b.shape[-1]), result_dtype(a.dtype, b.dtype)
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.matmul(a, b)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        a, b = self.inputs
+        return [sum_to(matmul(gy, _swap(b)), a), sum_to(matmul(_swap(a), gy), b)]
+
+
+def _swap(x: Tensor) -> Tensor:
+    """``x`` with its last two axes exchanged."""
+    perm = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return transpose(x, perm)
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    return MatMul.apply(*as_tensors(a, b))
+
+
+def _reshape_dims(dims: Shape, what: str) -> tuple[int, ...]:
+    if list(dims).count(None) > 1:
+        raise ValueError(f"{what}: more than one unknown dimension in {dims}; cannot reshape")
+    return tuple(-1 if d is None else d for d in dims)
+
+
+def dot(x: Any, y: Any) -> Tensor:
+    """Keras's ``K.dot``: contract the last axis of ``x`` with the second-to-last of ``y``.
+
+    ``(2, 3) . (4, 3, 5) -> (2, 4, 5)``: unlike ``matmul``, the leading axes of ``y`` are
+    *not* batch axes; they are kept, after those of ``x``.
+    """
+    x, y = as_tensors(x, y)
+    if x.ndim < 2 or y.ndim < 2:
+        raise ValueError(f"dot needs tensors of rank >= 2; got {x.shape} and {y.shape}")
+    if y.ndim == 2:
+        return matmul(x, y)
+    perm = (y.ndim - 2,) + tuple(i for i in range(y.ndim) if i != y.ndim - 2)
+    rest = tuple(y.shape[i] for i in perm[1:])
+    y2 = reshape(transpose(y, perm), (y.shape[-2], _pymath.prod(_reshape_dims(rest, "dot"))))
+    out = matmul(x, y2)
+    return reshape(out, _reshape_dims(x.shape[:-1] + rest, "dot"))
+
+
+def batch_dot(x: Any, y: Any, axes: Any = None) -> Tensor:
+    """Keras's ``K.batch_dot``: a ``dot`` per sample of the batch (axis 0).
+
+    ``axes`` names the axis of ``x`` and of ``y`` that is summed over; by default the last
+    of ``x`` and the second-to-last of ``y`` (the last one if ``y`` is 2-D). A result of
+    rank 1 is returned as ``(batch, 1)``, as Keras does.
+    """
+    x, y = as_tensors(x, y)
+    if axes is None:
+        axes = (x.ndim - 1, y.ndim - 2 if y.ndim > 2 else y.ndim - 1)
+    elif isinstance(axes, (int, np.integer)):
+        axes = (int(axes), int(axes))
+    ax, ay = axes[0] % x.ndim, axes[1] % y.ndim
+    if 0 in (ax, ay):
+        raise ValueError(f"batch_dot: axes {axes} include the batch axis 0")
+    if x.shape[ax] is not None and y.shape[ay] is not None and x.shape[ax] != y.shape[ay]:
+        raise ValueError(
+            f"batch_dot: axis {ax} of x {x.shape} and axis {ay} of y {y.shape} differ in size"
+        )
+    x_rest = tuple(d for i, d in enumerate(x.shape) if i not in (0, ax))
+    y_rest = tuple(d for i, d in enumerate(y.shape) if i not in (0, ay))
+    n = x.shape[ax] if x.shape[ax] is not None else -1
+    xt = transpose(x, (0,) + tuple(i for i in range(1, x.ndim) if i != ax) + (ax,))
+    yt = transpose(y, (0, ay) + tuple(i for i in range(1, y.ndim) if i != ay))
+    x3 = reshape(xt, (-1, _pymath.prod(_reshape_dims(x_rest, "batch_dot")), n))
+    y3 = reshape(yt, (-1, n, _pymath.prod(_reshape_dims(y_rest, "batch_dot"))))
+    out = matmul(x3, y3)
+    shape = (x.shape[0],) + x_rest + y_rest
+    if len(shape) == 1:
+        shape = shape + (1,)
+    out = reshape(out, _reshape_dims(shape, "batch_dot"))
+    return out if out.ndim > 1 else expand_dims(out, 1)

@@ -1,0 +1,66 @@
+"""Random tensors. Each op owns a NumPy generator, so a seeded op gives the same
+*sequence* of draws, run after run: a new sample on every run, not one frozen sample.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..op import Op
+from ..tensor import Shape, Tensor
+from .state import FLOATX, as_tensor
+
+
+class RandomOp(Op):
+    """Base: the shape is static (``shape`` attr) or read at run time from a shape tensor."""
+
+    differentiable = False
+
+    def __init__(self, *inputs: Tensor, **attrs: Any) -> None:
+        super().__init__(*inputs, **attrs)
+        self.rng = np.random.default_rng(self.seed)
+
+    def infer(self, *shape_tensor: Tensor) -> tuple[Shape, str]:
+        if shape_tensor:
+            (s,) = shape_tensor
+            return (None,) * (s.shape[0] or 0), self.dtype
+        return self.shape, self.dtype
+
+    def size(self, shape_value: tuple[np.ndarray, ...]) -> tuple[int, ...]:
+        return tuple(int(d) for d in shape_value[0]) if shape_value else self.shape
+
+
+class RandomUniform(RandomOp):
+    def forward(self, *shape_value: np.ndarray) -> np.ndarray:
+        x = self.rng.uniform(self.minval, self.maxval, self.size(shape_value))
+        return x.astype(self.dtype)
+
+
+class RandomStandardNormal(RandomOp):
+    def forward(self, *shape_value: np.ndarray) -> np.ndarray:
+        x = self.rng.normal(self.mean, self.stddev, self.size(shape_value))
+        return x.astype(self.dtype)
+
+
+def _shape_args(shape: Any) -> tuple[tuple[Tensor, ...], Shape]:
+    if isinstance(shape, Tensor):
+        return (shape,), ()
+    return (), tuple(int(d) for d in shape)
+
+
+def random_uniform(shape: Any, minval: float = 0.0, maxval: float = 1.0,
+                   dtype: str = FLOATX, seed: int | None = None) -> Tensor:
+    """Uniform samples in ``[minval, maxval)``; ``shape`` is a tuple or a shape tensor."""
+    inputs, static = _shape_args(shape)
+    return RandomUniform.apply(*inputs, shape=static, minval=minval, maxval=maxval,
+                               dtype=np.dtype(dtype).name, seed=seed)
+
+
+def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
+                  dtype: str = FLOATX, seed: int | None = None) -> Tensor:
+    inputs, static = _shape_args(shape)
+    return RandomStandardNormal.apply(*inputs, shape=static, mean=mean, stddev=stddev,
+                                      dtype=np.dtype(dtype).name, seed=seed)
+

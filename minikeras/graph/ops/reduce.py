@@ -1,0 +1,161 @@
+"""Reductions: ``sum``, ``mean``, ``max``, ``min``, ``prod`` (and ``argmax``/``argmin``).
+
+The gradient of a reduction first puts back the reduced axes (``keepdims``), then
+broadcasts ``gy`` over them: every input element contributed to one output element.
+"""
+
+from __future__ import annotations
+
+import math as _pymath
+from typing import Any
+
+import numpy as np
+
+from ..op import Op, normalize_axes
+from ..tensor import Shape, Tensor
+from .array import expand_dims
+from .broadcast import broadcast_like
+from .math import cast, equal
+from .state import FLOATX, as_tensor
+
+
+class Reduce(Op):
+    """Base of the reductions: attrs ``axis`` (a sorted tuple) and ``keepdims``."""
+
+    numpy_fn: Any = None
+
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        if self.keepdims:
+            shape = tuple(1 if i in self.axis else d for i, d in enumerate(x.shape))
+        else:
+            shape = tuple(d for i, d in enumerate(x.shape) if i not in self.axis)
+        return shape, self.out_dtype(x.dtype)
+
+    def out_dtype(self, dtype: str) -> str:
+        return np.asarray(type(self).numpy_fn(np.zeros(1, dtype))).dtype.name
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return type(self).numpy_fn(x, axis=self.axis, keepdims=self.keepdims)
+
+    def keep(self, g: Tensor) -> Tensor:
+        """``g`` with the reduced axes put back as size-1 axes."""
+        return g if self.keepdims or not self.axis else expand_dims(g, self.axis)
+
+
+class Sum(Reduce):
+    numpy_fn = np.sum
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [broadcast_like(self.keep(gy), self.inputs[0])]
+
+
+class Mean(Reduce):
+    """The average; integer and boolean inputs give floatx (like Keras's ``K.mean``)."""
+
+    numpy_fn = np.mean
+
+    def out_dtype(self, dtype: str) -> str:
+        return dtype if np.dtype(dtype).kind == "f" else FLOATX
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.mean(x, axis=self.axis, keepdims=self.keepdims, dtype=self.y.dtype)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        x = self.inputs[0]
+        return [broadcast_like(self.keep(gy), x) / reduced_size(x, self.axis)]
+
+
+class Max(Reduce):
+    """The gradient goes to the maximal elements, split evenly between ties."""
+
+    numpy_fn = np.max
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        x = self.inputs[0]
+        mask = cast(equal(x, self.keep(self.y)), x.dtype)
+        return [self.keep(gy) * mask / sum(mask, axis=self.axis, keepdims=True)]
+
+
+class Min(Max):
+    numpy_fn = np.min
+
+
+class Prod(Reduce):
+    """The product. Its gradient ``prod / x`` assumes no element is exactly 0."""
+
+    numpy_fn = np.prod
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [self.keep(gy * self.y) / self.inputs[0]]
+
+
+class ArgMax(Op):
+    """Index of the largest element along ``axis`` (int64). Not differentiable."""
+
+    differentiable = False
+
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        return tuple(d for i, d in enumerate(x.shape) if i != self.axis), "int64"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.argmax(x, axis=self.axis)
+
+
+class ArgMin(ArgMax):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.argmin(x, axis=self.axis)
+
+
+class ReducedSize(Op):
+    """How many elements of ``x`` each output of a reduction over ``axis`` averages."""
+
+    differentiable = False
+
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        return (), x.dtype
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(_pymath.prod(x.shape[i] for i in self.axis), dtype=x.dtype)
+
+
+def reduced_size(x: Tensor, axis: tuple[int, ...]) -> Any:
+    """A Python int when the static shape knows it, else an op that counts at run time."""
+    dims = [x.shape[i] for i in axis]
+    if None in dims:
+        return ReducedSize.apply(x, axis=axis)
+    return _pymath.prod(dims)  # type: ignore[arg-type]
+
+
+def _reduce(cls: type[Reduce], x: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = as_tensor(x)
+    return cls.apply(x, axis=normalize_axes(axis, x.ndim, cls.type), keepdims=bool(keepdims))
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    return _reduce(Sum, x, axis, keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return _reduce(Mean, x, axis, keepdims)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    return _reduce(Max, x, axis, keepdims)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    return _reduce(Min, x, axis, keepdims)
+
+
+def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return _reduce(Prod, x, axis, keepdims)
+
+
+def argmax(x: Any, axis: int = -1) -> Tensor:
+    x = as_tensor(x)
+    return ArgMax.apply(x, axis=normalize_axes(axis, x.ndim, "ArgMax")[0])
+
+
+def argmin(x: Any, axis: int = -1) -> Tensor:
+    x = as_tensor(x)
+    return ArgMin.apply(x, axis=normalize_axes(axis, x.ndim, "ArgMin")[0])

@@ -1,0 +1,231 @@
+"""Where values come from: placeholders (fed), constants (fixed) and variables (state).
+
+These ops have no inputs. The executor never calls their ``forward`` in its loop: it
+feeds placeholders, pre-loads constants and reads variables once at the start of a run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..op import Op
+from ..tensor import Shape, Tensor
+
+FLOATX = "float32"
+
+
+def _shape_tuple(shape: Any) -> Shape:
+    if shape is None:
+        raise ValueError("A placeholder needs a shape (use None for unknown dimensions).")
+    return tuple(None if d is None or d == -1 else int(d) for d in shape)
+
+
+# --- placeholders -------------------------------------------------------------------
+
+
+class Placeholder(Op):
+    """A value given at run time through the feed. ``None`` dims accept any size."""
+
+    def infer(self) -> tuple[Shape, str]:
+        return self.shape, self.dtype
+
+    def forward(self) -> np.ndarray:
+        raise RuntimeError(f"{self.y.name} must be fed")
+
+
+class PlaceholderWithDefault(Placeholder):
+    """A placeholder that uses ``default`` when not fed (Keras's learning phase)."""
+
+    def forward(self) -> np.ndarray:
+        return self.default
+
+
+def placeholder(
+    shape: Any = None, dtype: str = FLOATX, name: str | None = None, sparse: bool = False
+) -> Tensor:
+    """A tensor whose value is fed when the graph runs: ``placeholder((None, 4))``."""
+    return Placeholder.apply(name=name or "Placeholder", shape=_shape_tuple(shape),
+                             dtype=np.dtype(dtype).name, sparse=sparse)
+
+
+def placeholder_with_default(default: Any, shape: Any = None, name: str | None = None) -> Tensor:
+    """A placeholder that falls back to ``default`` (an array) when nothing is fed."""
+    value = np.asarray(default)
+    value.flags.writeable = False
+    shape = value.shape if shape is None else _shape_tuple(shape)
+    return PlaceholderWithDefault.apply(name=name or "PlaceholderWithDefault", shape=shape,
+                                        dtype=value.dtype.name, default=value, sparse=False)
+
+
+def is_placeholder(x: Any) -> bool:
+    return isinstance(x, Tensor) and isinstance(x.op, Placeholder)
+
+
+# --- constants ----------------------------------------------------------------------
+
+
+class Const(Op):
+    """A fixed array baked into the graph."""
+
+    returns_view = True  # the stored array itself is the output
+
+    def infer(self) -> tuple[Shape, str]:
+        return self.value.shape, self.value.dtype.name
+
+    def forward(self) -> np.ndarray:
+        return self.value
+
+
+def constant(value: Any, dtype: str | None = None, name: str | None = None) -> Tensor:
+    """A ``Const`` op holding a read-only copy of ``value``."""
+    arr = np.array(value, dtype=dtype)
+    if arr.dtype == np.float64 and dtype is None and not isinstance(value, np.ndarray):
+        arr = arr.astype(FLOATX)  # Python floats become floatx, like Keras's K.constant
+    arr.flags.writeable = False
+    return Const.apply(name=name or "Const", value=arr)
+
+
+def as_tensor(x: Any, dtype: str | None = None) -> Tensor:
+    """``x`` itself if it is a Tensor, else a constant.
+
+    ``dtype`` is a hint used for Python numbers, so ``x * 2`` keeps ``x``'s dtype; a
+    Python float next to an integer tensor stays a float (NumPy promotion follows).
+    """
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return constant(x)
+    if dtype is not None and isinstance(x, float) and np.dtype(dtype).kind not in "fc":
+        dtype = FLOATX
+    return constant(x, dtype=dtype)
+
+
+def as_tensors(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Convert a pair, each side taking the other's dtype as its hint."""
+    if isinstance(a, Tensor):
+        return a, as_tensor(b, a.dtype)
+    if isinstance(b, Tensor):
+        return as_tensor(a, b.dtype), b
+    return as_tensor(a), as_tensor(b)
+
+
+# --- variables ----------------------------------------------------------------------
+
+
+class Variable(Tensor):
+    """A tensor whose value lives in a NumPy array between runs: the model's state.
+
+    ``get_value`` returns a copy; ``set_value`` replaces the array. Running the graph
+    never changes a variable, except through an update (an assign op or an update pair).
+    """
+
+    value: np.ndarray
+
+    def get_value(self) -> np.ndarray:
+        return self.value.copy()
+
+    def set_value(self, value: Any) -> None:
+        self.value = self.checked(value)
+
+    def checked(self, value: Any) -> np.ndarray:
+        """``value`` as a fresh array of this variable's dtype and shape, or a clear error."""
+        arr = np.array(value, dtype=self.dtype)
+        if arr.shape != self.shape:
+            raise ValueError(
+                f"Cannot assign a value of shape {arr.shape} to variable {self.name}, "
+                f"which has shape {self.shape}."
+            )
+        return arr
+
+
+class VariableOp(Op):
+    type = "VariableV2"
+
+    def infer(self) -> tuple[Shape, str]:
+        return self.shape, self.dtype
+
+    def make_output(self, shape: Shape, dtype: str) -> Tensor:
+        return Variable(self, 0, shape, dtype)
+
+    def forward(self) -> np.ndarray:
+        return self.y.value  # type: ignore[attr-defined]
+
+    returns_view = True
+
+
+def variable(value: Any, dtype: str | None = None, name: str | None = None) -> Variable:
+    """A new variable holding a copy of ``value`` (floats default to float32)."""
+    arr = np.array(value, dtype=dtype)
+    if dtype is None and arr.dtype == np.float64:
+        arr = arr.astype(FLOATX)
+    v = VariableOp.apply(name=name or "Variable", shape=arr.shape, dtype=arr.dtype.name)
+    assert isinstance(v, Variable)
+    v.value = arr
+    return v
+
+
+def is_variable(x: Any) -> bool:
+    return isinstance(x, Variable)
+
+
+# --- assign ops ---------------------------------------------------------------------
+
+
+class AssignOp(Op):
+    """Base of the update ops: its output is the variable's *new* value.
+
+    Running an assign op does not change the variable in the middle of a run: the
+    executor collects every assign op it ran and assigns them all at the end, from values
+    computed before any of them (updates are simultaneous).
+    """
+
+    differentiable = False
+
+    def infer(self, v: Tensor, x: Tensor) -> tuple[Shape, str]:
+        if not isinstance(v, Variable):
+            raise TypeError(f"{self.type} needs a variable as its first input, got {v.name}")
+        _check_assignable(v, x.shape)
+        return v.shape, v.dtype
+
+    @property
+    def variable(self) -> Variable:
+        return self.inputs[0]  # type: ignore[return-value]
+
+
+def _check_assignable(v: Variable, shape: Shape) -> None:
+    n = len(shape)
+    ok = n <= len(v.shape) and all(d is None or d == 1 or d == e for d, e in zip(shape, v.shape[len(v.shape) - n:]))
+    if not ok:
+        raise ValueError(
+            f"Cannot update variable {v.name} of shape {v.shape} with a value of shape {shape}."
+        )
+
+
+class Assign(AssignOp):
+    def forward(self, v: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return x
+
+
+class AssignAdd(AssignOp):
+    def forward(self, v: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return v + x
+
+
+class AssignSub(AssignOp):
+    def forward(self, v: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return v - x
+
+
+def assign(v: Variable, x: Any) -> Tensor:
+    """An op that, when run, sets ``v`` to ``x`` (after the run's other computations)."""
+    return Assign.apply(v, as_tensor(x, v.dtype))
+
+
+def assign_add(v: Variable, x: Any) -> Tensor:
+    return AssignAdd.apply(v, as_tensor(x, v.dtype))
+
+
+def assign_sub(v: Variable, x: Any) -> Tensor:
+    return AssignSub.apply(v, as_tensor(x, v.dtype))
