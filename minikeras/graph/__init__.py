@@ -7,13 +7,23 @@ from .tensor import Shape, Tensor  # noqa: I001  (order matters, see above)
 from .graph import Graph, get_default_graph, name_scope, reset_default_graph
 from .op import NotDifferentiableError, Op
 from .ops import *  # noqa: F403
-from .ops import __dict__ as _ops_namespace
+from .ops import __all__ as _ops_all
 from .gradients import gradients
 from .executor import Plan, check_feed
 from .topo import topo_sort
 
 __all__ = [
-    "Graph", "NotDifferentiableError", "Op", "Plan", "Shape", "Tensor", "check_feed",
-    "get_default_graph", "gradients", "name_scope", "reset_default_graph", "topo_sort",
-] + [n for n in _ops_namespace if not n.startswith("_") and n not in {
-    "array", "broadcast", "linalg", "math", "nn", "random", "reduce", "state"}]
+    "Graph",
+    "NotDifferentiableError",
+    "Op",
+    "Plan",
+    "Shape",
+    "Tensor",
+    "check_feed",
+    "get_default_graph",
+    "gradients",
+    "name_scope",
+    "reset_default_graph",
+    "topo_sort",
+    *_ops_all,
+]

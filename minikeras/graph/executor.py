@@ -97,12 +97,14 @@ class Plan:
                 self.defaults.append((s, op.default))
             elif not isinstance(op, Placeholder):
                 computed.append(op)
+        self.required: list[Tensor] = []  # fed tensors with no value to fall back on
         for t in self.feeds:
             if isinstance(t, Variable):
                 self.variable_reads.append((slot[t], t))
             elif isinstance(t.op, PlaceholderWithDefault):
                 self.defaults.append((slot[t], t.op.default))
-        self.required = [t for t in self.feeds if not (isinstance(t, Variable) or isinstance(t.op, PlaceholderWithDefault))]
+            else:
+                self.required.append(t)
 
         keep = {slot[t] for t in self.fetches} | {slot[t] for _, t in self.updates}
         last_use: dict[int, int] = {}

@@ -161,7 +161,8 @@ class Pack(Op):
     def infer(self, *xs: Tensor) -> tuple[Shape, str]:
         shape = list(xs[0].shape)
         for x in xs[1:]:
-            if x.ndim != len(shape) or any(p is not None and q is not None and p != q for p, q in zip(shape, x.shape)):
+            clash = any(p is not None and q is not None and p != q for p, q in zip(shape, x.shape))
+            if x.ndim != len(shape) or clash:
                 raise ValueError(f"stack: {x.name} has shape {x.shape}, {xs[0].name} has {xs[0].shape}")
         shape.insert(self.axis, len(xs))
         return tuple(shape), np.result_type(*(x.dtype for x in xs)).name

@@ -39,7 +39,9 @@ class MatMul(Op):
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         a, b = self.inputs
-        return [sum_to(matmul(gy, _swap(b)), a), sum_to(matmul(_swap(a), gy), b)]
+        ga, gb = matmul(gy, _swap(b)), matmul(_swap(a), gy)
+        # Only batch axes can broadcast, and only when the other side has some.
+        return [sum_to(ga, a) if b.ndim > 2 else ga, sum_to(gb, b) if a.ndim > 2 else gb]
 
 
 def _swap(x: Tensor) -> Tensor:

@@ -69,8 +69,7 @@ class RealDiv(Binary):
         return a / b
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
-        a, b = self.inputs
-        ga = gy / b
+        ga = gy / self.inputs[1]
         return self.unbroadcast(ga, negative(ga) * self.y)  # -gy*a/b**2 == -(gy/b)*(a/b)
 
 
@@ -348,7 +347,7 @@ def divide(a: Any, b: Any) -> Tensor:
     return RealDiv.apply(*as_tensors(a, b))
 
 
-def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the Keras name
+def pow(a: Any, b: Any) -> Tensor:
     return Pow.apply(*as_tensors(a, b))
 
 
@@ -387,7 +386,7 @@ def square(x: Any) -> Tensor:
     return Square.apply(as_tensor(x))
 
 
-def abs(x: Any) -> Tensor:  # noqa: A001 - the Keras name
+def abs(x: Any) -> Tensor:
     return Abs.apply(as_tensor(x))
 
 
@@ -417,7 +416,7 @@ def cast(x: Any, dtype: str) -> Tensor:
     return x if x.dtype == dtype else Cast.apply(x, dtype=dtype)
 
 
-def round(x: Any) -> Tensor:  # noqa: A001 - the Keras name
+def round(x: Any) -> Tensor:
     return Round.apply(as_tensor(x))
 
 

@@ -10,7 +10,7 @@ from ..op import Op, normalize_axes
 from ..tensor import Shape, Tensor
 from .array import reshape
 from .math import clip, exp, square, where
-from .reduce import sum
+from .reduce import sum  # noqa: A004 - the graph's sum, not Python's
 from .state import as_tensor
 
 

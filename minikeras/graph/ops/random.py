@@ -10,7 +10,7 @@ import numpy as np
 
 from ..op import Op
 from ..tensor import Shape, Tensor
-from .state import FLOATX, as_tensor
+from .state import FLOATX
 
 
 class RandomOp(Op):

@@ -131,7 +131,7 @@ def _reduce(cls: type[Reduce], x: Any, axis: Any, keepdims: bool) -> Tensor:
     return cls.apply(x, axis=normalize_axes(axis, x.ndim, cls.type), keepdims=bool(keepdims))
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return _reduce(Sum, x, axis, keepdims)
 
 
@@ -139,11 +139,11 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return _reduce(Mean, x, axis, keepdims)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return _reduce(Max, x, axis, keepdims)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return _reduce(Min, x, axis, keepdims)
 
 

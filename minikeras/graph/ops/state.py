@@ -195,8 +195,8 @@ class AssignOp(Op):
 
 
 def _check_assignable(v: Variable, shape: Shape) -> None:
-    n = len(shape)
-    ok = n <= len(v.shape) and all(d is None or d == 1 or d == e for d, e in zip(shape, v.shape[len(v.shape) - n:]))
+    tail = v.shape[len(v.shape) - len(shape):]
+    ok = len(shape) <= len(v.shape) and all(d in (None, 1, e) for d, e in zip(shape, tail))
     if not ok:
         raise ValueError(
             f"Cannot update variable {v.name} of shape {v.shape} with a value of shape {shape}."
