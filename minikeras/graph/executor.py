@@ -15,7 +15,15 @@ from typing import Any
 import numpy as np
 
 from .op import Op
-from .ops.state import AssignOp, Const, Placeholder, PlaceholderWithDefault, Variable, as_tensor
+from .ops.state import (
+    AssignOp,
+    Const,
+    Placeholder,
+    PlaceholderWithDefault,
+    Variable,
+    as_tensor,
+    check_assignable,
+)
 from .tensor import Tensor
 from .topo import topo_sort
 
@@ -164,7 +172,13 @@ class Plan:
 
 def check_feed(t: Tensor, value: Any) -> np.ndarray:
     """``value`` as an array of ``t``'s dtype, or an error if its shape cannot be ``t``'s."""
-    arr = np.asarray(value, dtype=t.dtype)
+    try:
+        arr = np.asarray(value, dtype=t.dtype)
+    except (TypeError, ValueError) as e:
+        raise ValueError(
+            f"Cannot convert the value fed for {t.name} to {t.dtype}: {e}. "
+            f"Feed a number or an array (got {type(value).__name__})."
+        ) from None
     if arr.ndim != len(t.shape) or any(d is not None and d != n for d, n in zip(t.shape, arr.shape)):
         raise ValueError(
             f"Cannot feed value of shape {arr.shape} for placeholder {t.name}, "
@@ -192,8 +206,14 @@ def _normalize_updates(updates: Sequence[Update | Tensor]) -> list[Update]:
         if isinstance(u, Tensor) and isinstance(u.op, AssignOp):
             out.append((u.op.variable, u))
         elif isinstance(u, tuple) and len(u) == 2 and isinstance(u[0], Variable):
-            var, value = u
-            out.append((var, _check_tensor(as_tensor(value, var.dtype), "update value")))
+            var, value = u[0], _check_tensor(as_tensor(u[1], u[0].dtype), "update value")
+            check_assignable(var, value.shape)
+            out.append((var, value))
+        elif isinstance(u, tuple) and len(u) == 2:
+            raise TypeError(
+                f"Only variables can be updated, but the update {u!r} would assign to "
+                f"{u[0]!r}. Make it a variable (K.variable) or drop the update."
+            )
         else:
             raise TypeError(
                 f"An update must be a (variable, new_value) tuple or an assign op "

@@ -55,6 +55,7 @@ from .reduce import argmax, argmin, max, mean, min, prod, sum
 from .state import (
     Variable,
     as_tensor,
+    as_tensors,
     assign,
     assign_add,
     assign_sub,
@@ -74,6 +75,7 @@ __all__ = [
     "argmax",
     "argmin",
     "as_tensor",
+    "as_tensors",
     "assign",
     "assign_add",
     "assign_sub",

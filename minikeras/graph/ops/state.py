@@ -186,7 +186,7 @@ class AssignOp(Op):
     def infer(self, v: Tensor, x: Tensor) -> tuple[Shape, str]:
         if not isinstance(v, Variable):
             raise TypeError(f"{self.type} needs a variable as its first input, got {v.name}")
-        _check_assignable(v, x.shape)
+        check_assignable(v, x.shape)
         return v.shape, v.dtype
 
     @property
@@ -194,7 +194,8 @@ class AssignOp(Op):
         return self.inputs[0]  # type: ignore[return-value]
 
 
-def _check_assignable(v: Variable, shape: Shape) -> None:
+def check_assignable(v: Variable, shape: Shape) -> None:
+    """Refuse, at build time, a new value whose static shape cannot become ``v``'s."""
     tail = v.shape[len(v.shape) - len(shape):]
     ok = len(shape) <= len(v.shape) and all(d in (None, 1, e) for d, e in zip(shape, tail))
     if not ok:

@@ -1,0 +1,123 @@
+"""Activations, cross-entropies, dropout and the train/test switch, Keras-style."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import graph as G
+from .config import epsilon
+from .ops import clip, switch
+from .session import learning_phase
+
+Tensor = G.Tensor
+
+relu = G.relu
+elu = G.elu
+sigmoid = G.sigmoid
+hard_sigmoid = G.hard_sigmoid
+tanh = G.tanh
+softplus = G.softplus
+softsign = G.softsign
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    return G.softmax(x, axis)
+
+
+def categorical_crossentropy(target: Any, output: Any, from_logits: bool = False,
+                             axis: int = -1) -> Tensor:
+    """``-sum(target * log(output))`` per sample.
+
+    ``output`` is probabilities unless ``from_logits``; they are renormalised and clipped
+    to ``[eps, 1 - eps]`` first, so a confident wrong answer costs ``-log(eps)``, not inf.
+    """
+    target, output = G.as_tensors(target, output)
+    if from_logits:
+        return -G.sum(target * G.log_softmax(output, axis), axis)
+    output = output / G.sum(output, axis, keepdims=True)
+    output = clip(output, epsilon(), 1.0 - epsilon())
+    return -G.sum(target * G.log(output), axis)
+
+
+def sparse_categorical_crossentropy(target: Any, output: Any, from_logits: bool = False,
+                                    axis: int = -1) -> Tensor:
+    """Like ``categorical_crossentropy``, with integer class ids as targets."""
+    output = G.as_tensor(output)
+    target = G.as_tensor(target, "int64")
+    if axis not in (-1, output.ndim - 1):
+        raise ValueError("sparse_categorical_crossentropy supports only the last axis")
+    if target.ndim == output.ndim:  # (batch, 1) targets, as Keras accepts
+        target = G.squeeze(target, -1)
+    logits = output if from_logits else G.log(clip(output, epsilon(), 1.0 - epsilon()))
+    labels = G.one_hot(G.cast(target, "int64"), output.shape[-1])
+    return -G.sum(G.cast(labels, output.dtype) * G.log_softmax(logits, -1), -1)
+
+
+def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> Tensor:
+    """Elementwise ``-(t log p + (1 - t) log(1 - p))``, computed from logits without overflow."""
+    target, output = G.as_tensors(target, output)
+    if from_logits:
+        logits = output
+    else:
+        p = clip(output, epsilon(), 1.0 - epsilon())
+        logits = G.log(p / (1.0 - p))
+    return G.relu(logits) - logits * target + G.softplus(-G.abs(logits))
+
+
+def dropout(x: Any, level: float, noise_shape: Any = None, seed: int | None = None) -> Tensor:
+    """Zero each element with probability ``level``, scale the rest by ``1 / (1 - level)``.
+
+    The scaling ("inverted dropout") keeps the expected value, so at test time the layer
+    does nothing at all.
+    """
+    if level < 0.0 or level >= 1:
+        raise ValueError("Dropout level must be in interval [0, 1[.")
+    x = G.as_tensor(x)
+    if noise_shape is None:
+        shape: Any = G.shape(x)
+    elif None in tuple(noise_shape):
+        run_shape = G.shape(x)
+        parts = [run_shape[i : i + 1] if d is None else G.constant(np.array([d], dtype="int64"))
+                 for i, d in enumerate(noise_shape)]
+        shape = G.concatenate(parts, 0)
+    else:
+        shape = tuple(noise_shape)
+    keep = G.cast(G.random_uniform(shape, dtype=x.dtype, seed=seed) >= level, x.dtype)
+    return x * keep / (1.0 - level)
+
+
+def in_train_phase(x: Any, alt: Any, training: Any = None) -> Any:
+    """``x`` in the training phase, ``alt`` otherwise.
+
+    If the phase is a fixed int (``set_learning_phase`` or ``training=0/1``) the choice is
+    made now and no op is built; otherwise the result is a switch on the phase placeholder.
+    """
+    uses_learning_phase = training is None
+    if training is None:
+        training = learning_phase()
+    fixed = _fixed_phase(training)
+    if fixed is not None:
+        return _call(x) if fixed == 1 else _call(alt)
+    out = switch(training, _call(x), _call(alt))
+    if uses_learning_phase:
+        out._uses_learning_phase = True
+    return out
+
+
+def in_test_phase(x: Any, alt: Any, training: Any = None) -> Any:
+    """``x`` in the test phase, ``alt`` in training."""
+    return in_train_phase(alt, x, training=training)
+
+
+def _fixed_phase(training: Any) -> int | None:
+    """0 or 1 for a phase known now (an int or a bool), ``None`` for a tensor."""
+    if isinstance(training, (bool, int, np.integer)) and int(training) in (0, 1):
+        return int(training)
+    return None
+
+
+def _call(f: Callable[[], Any] | Any) -> Any:
+    return f() if callable(f) else f
