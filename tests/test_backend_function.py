@@ -199,7 +199,8 @@ def test_non_list_arguments(which: str) -> None:
 
 def test_invalid_kwarg() -> None:
     x = K.placeholder(shape=())
-    with pytest.raises(ValueError, match='Invalid argument "frobnicate" passed to K.function with minikeras backend'):
+    expected = 'Invalid argument "frobnicate" passed to K.function with minikeras backend'
+    with pytest.raises(ValueError, match=expected):
         K.function([x], [x], frobnicate=True)
 
 

@@ -172,7 +172,9 @@ def test_batch_dot(x_shape: tuple, y_shape: tuple, axes: object, out_shape: tupl
     xv, yv = rng.random(x_shape), rng.random(y_shape)
     z = K.batch_dot(K.variable(xv), K.variable(yv), axes=axes)
     assert K.int_shape(z) == out_shape
-    ax = (len(x_shape) - 1, len(y_shape) - 2) if axes is None else (axes, axes) if isinstance(axes, int) else axes
+    if axes is None:
+        axes = (len(x_shape) - 1, len(y_shape) - 2)
+    ax = (axes, axes) if isinstance(axes, int) else axes
     expected = np.stack([np.tensordot(xv[i], yv[i], axes=(ax[0] - 1, ax[1] - 1)) for i in range(len(xv))])
     np.testing.assert_allclose(K.eval(z), expected.reshape(out_shape), rtol=1e-5)
 
@@ -189,7 +191,8 @@ def test_bias_add_ranks_2_to_5(rank: int, data_format: str) -> None:
 
 
 def test_bias_add_errors() -> None:
-    with pytest.raises(ValueError, match='must be one of "channels_first", "channels_last". Received: nhwc'):
+    message = 'must be one of "channels_first", "channels_last". Received: nhwc'
+    with pytest.raises(ValueError, match=message):
         K.bias_add(K.ones((2, 3)), K.ones((3,)), data_format="nhwc")
     with pytest.raises(ValueError, match="Unexpected bias dimensions 3"):
         K.bias_add(K.ones((2, 3)), K.ones((3, 1, 1)))
@@ -209,7 +212,8 @@ def test_shape_helpers() -> None:
 
 def test_repeat_elements_and_tile() -> None:
     v = np.arange(6.0).reshape(2, 3)
-    np.testing.assert_array_equal(K.eval(K.repeat_elements(K.variable(v), 2, axis=1)), np.repeat(v, 2, axis=1))
+    repeated = K.eval(K.repeat_elements(K.variable(v), 2, axis=1))
+    np.testing.assert_array_equal(repeated, np.repeat(v, 2, axis=1))
     np.testing.assert_array_equal(K.eval(K.tile(K.variable(v), (2, 1))), np.tile(v, (2, 1)))
 
 
