@@ -54,9 +54,9 @@ class Plan:
 
     def _add_assign_ops(self) -> None:
         """An assign op that the plan runs is an update, like an explicit pair."""
-        values = {t for _, t in self.updates}
+        existing = set(self.updates)
         for op in self.ops:
-            if isinstance(op, AssignOp) and op.y not in values:
+            if isinstance(op, AssignOp) and (op.variable, op.y) not in existing:
                 self.updates.append((op.variable, op.y))
         seen: dict[Variable, Tensor] = {}
         for var, value in self.updates:
@@ -127,10 +127,13 @@ class Plan:
             (op.forward, tuple(slot[x] for x in op.inputs), slot[op.y], tuple(frees[k]))
             for k, op in enumerate(computed)
         ]
-        self.update_slots = [(var, slot[t]) for var, t in self.updates]
-        # Copy a fetched array that a variable or a later update might share with the user.
-        assigned = {s for _, s in self.update_slots}
-        self.fetch_slots = [(slot[t], t.op.returns_view or slot[t] in assigned) for t in self.fetches]
+        # A value that is not a fresh array made by a step (a fed array, a variable's own
+        # array, a view of one) is copied before a variable or the user keeps it: else
+        # writing into one would silently change the other.
+        fresh = {slot[op.y] for op in computed if not op.returns_view} - set(self.feed_slots.values())
+        self.update_slots = [(var, slot[t], slot[t] not in fresh) for var, t in self.updates]
+        assigned = {s for _, s, _ in self.update_slots}
+        self.fetch_slots = [(slot[t], slot[t] not in fresh or slot[t] in assigned) for t in self.fetches]
 
     # --- running --------------------------------------------------------------------
 
@@ -147,8 +150,12 @@ class Plan:
                 raise ValueError(f"You must feed a value for {t.name} (shape {t.shape}, {t.dtype}).")
         for t, value in feed.items():
             s = self.feed_slots.get(t)
-            if s is not None:
-                vals[s] = check_feed(t, value)
+            if s is None:
+                raise ValueError(
+                    f"{getattr(t, 'name', t)} is fed but is not one of this plan's feeds "
+                    f"({', '.join(f.name for f in self.feeds) or 'none'})."
+                )
+            vals[s] = check_feed(t, value)
         try:
             for fn, ins, out, free in self.steps:
                 vals[out] = fn(*map(vals.__getitem__, ins))
@@ -159,8 +166,8 @@ class Plan:
             shapes = ", ".join(f"{x.name}: {np.shape(vals[i])}" for x, i in zip(op.inputs, ins))
             e.add_note(f"(raised while computing {op.name}, a {op.type} op, from {shapes or 'no inputs'})")
             raise
-        new_values = [_coerce_update(var, vals[s]) for var, s in self.update_slots]
-        outputs = [np.array(vals[s]) if view else vals[s] for s, view in self.fetch_slots]
+        new_values = [_coerce_update(var, vals[s], copy) for var, s, copy in self.update_slots]
+        outputs = [np.array(vals[s]) if copy else vals[s] for s, copy in self.fetch_slots]
         for var, value in new_values:
             var.value = value
         return outputs
@@ -204,9 +211,10 @@ def _normalize_updates(updates: Sequence[Update | Tensor]) -> list[Update]:
         if isinstance(u, Op):
             u = u.y
         if isinstance(u, Tensor) and isinstance(u.op, AssignOp):
-            out.append((u.op.variable, u))
+            out.append((u.op.variable, _check_tensor(u, "update")))
         elif isinstance(u, tuple) and len(u) == 2 and isinstance(u[0], Variable):
-            var, value = u[0], _check_tensor(as_tensor(u[1], u[0].dtype), "update value")
+            var = _check_tensor(u[0], "updated variable")
+            value = _check_tensor(as_tensor(u[1], var.dtype), "update value")
             check_assignable(var, value.shape)
             out.append((var, value))
         elif isinstance(u, tuple) and len(u) == 2:
@@ -222,8 +230,8 @@ def _normalize_updates(updates: Sequence[Update | Tensor]) -> list[Update]:
     return out
 
 
-def _coerce_update(var: Variable, value: Any) -> tuple[Variable, np.ndarray]:
-    arr = np.asarray(value, dtype=var.dtype)
+def _coerce_update(var: Variable, value: Any, copy: bool) -> tuple[Variable, np.ndarray]:
+    arr = np.array(value, dtype=var.dtype) if copy else np.asarray(value, dtype=var.dtype)
     if arr.shape != var.shape:
         try:
             arr = np.broadcast_to(arr, var.shape).copy()

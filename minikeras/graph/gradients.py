@@ -14,7 +14,7 @@ import numpy as np
 
 from .graph import get_default_graph
 from .ops.math import add_n, ones_like
-from .ops.state import as_tensor, constant
+from .ops.state import constant
 from .tensor import Tensor
 from .topo import topo_sort
 
@@ -50,7 +50,7 @@ def gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
     with get_default_graph().name_scope("gradients"):
         for y, gy in zip(ys, seeds):
             if y in reach and np.dtype(y.dtype).kind == "f":
-                grads.setdefault(y, []).append(_seed(y) if gy is None else as_tensor(gy, y.dtype))
+                grads.setdefault(y, []).append(_seed(y) if gy is None else _given_seed(y, gy))
         for op in reversed(order):
             y = op.outputs[0]
             if y not in grads or not op.differentiable or not op.inputs:
@@ -64,6 +64,16 @@ def gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
                     grads.setdefault(x, []).append(gx)
         out = [add_n(grads[x]) if x in grads else None for x in xs]
     return out
+
+
+def _given_seed(y: Tensor, gy: Any) -> Tensor:
+    """A ``grad_ys`` entry as a tensor of ``y``'s dtype, checked against ``y``'s shape."""
+    g = gy if isinstance(gy, Tensor) else constant(np.asarray(gy), dtype=y.dtype)
+    if len(g.shape) != len(y.shape) or any(
+        a is not None and b is not None and a != b for a, b in zip(g.shape, y.shape)
+    ):
+        raise ValueError(f"grad_ys for {y.name} has shape {g.shape}, but {y.name} has shape {y.shape}")
+    return g
 
 
 def _seed(y: Tensor) -> Tensor:

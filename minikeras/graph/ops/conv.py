@@ -81,11 +81,15 @@ class Geometry(NamedTuple):
     @classmethod
     def of(cls, hw: tuple[int, ...], ksize: tuple[int, ...], strides: tuple[int, int],
            padding: str, what: str) -> Geometry:
-        out = tuple(_out_size(n, k, s, padding) for n, k, s in zip(hw, ksize, strides))
-        if min(out) <= 0:  # type: ignore[type-var]
-            raise ValueError(f"{what}: a {ksize} window does not fit in a {hw} input with valid padding")
-        pads = tuple(_pads(n, k, s, padding) for n, k, s in zip(hw, ksize, strides))
-        return cls(out, pads)  # type: ignore[arg-type]
+        (h, w), (kh, kw), (sh, sw) = hw, ksize, strides
+        if padding == "valid" and (kh > h or kw > w):
+            raise ValueError(f"{what}: a {kh}x{kw} window does not fit in a {h}x{w} input "
+                             'with padding="valid"')
+        if padding == "same":
+            out = (-(-h // sh), -(-w // sw))
+        else:
+            out = ((h - kh) // sh + 1, (w - kw) // sw + 1)
+        return cls(out, (_pads(h, kh, sh, padding), _pads(w, kw, sw, padding)))
 
     def padded(self, hw: tuple[int, ...]) -> tuple[int, int]:
         (t, b), (left, r) = self.pads
