@@ -264,3 +264,14 @@ def test_crossentropies_match_numpy() -> None:
 def test_crossentropy_of_a_confident_wrong_answer_is_finite() -> None:
     cce = K.categorical_crossentropy(K.variable(np.array([[1.0, 0.0]])), K.variable(np.array([[0.0, 1.0]])))
     assert np.isclose(K.eval(cce)[0], -np.log(1e-7), rtol=1e-3)
+
+
+def test_conv2d_and_pool2d_follow_keras_signatures() -> None:
+    x = K.placeholder(shape=(None, 6, 6, 2))
+    kernel = K.variable(np.random.default_rng(4).random((3, 3, 2, 5)))
+    y = K.conv2d(x, kernel, strides=(2, 2), padding="same")
+    assert K.int_shape(y) == (None, 3, 3, 5) and y.op.type == "Conv2D"
+    assert K.int_shape(K.pool2d(y, (2, 2))) == (None, 2, 2, 5)  # K.pool2d strides default to 1
+    assert K.int_shape(K.pool2d(y, (2, 2), strides=(2, 2), pool_mode="avg")) == (None, 1, 1, 5)
+    with pytest.raises(ValueError, match="only data_format='channels_last'"):
+        K.conv2d(x, kernel, data_format="channels_first")

@@ -16,11 +16,13 @@ from .function import Function, function
 from .nn import (
     binary_crossentropy,
     categorical_crossentropy,
+    conv2d,
     dropout,
     elu,
     hard_sigmoid,
     in_test_phase,
     in_train_phase,
+    pool2d,
     relu,
     sigmoid,
     softmax,

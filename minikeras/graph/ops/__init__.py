@@ -14,6 +14,7 @@ from .array import (
     transpose,
 )
 from .broadcast import broadcast_like, sum_to
+from .conv import conv2d, pool2d
 from .linalg import batch_dot, dot, matmul
 from .math import (
     abs,
@@ -85,6 +86,7 @@ __all__ = [
     "cast",
     "clip",
     "concatenate",
+    "conv2d",
     "constant",
     "divide",
     "dot",
@@ -120,6 +122,7 @@ __all__ = [
     "ones_like",
     "placeholder",
     "placeholder_with_default",
+    "pool2d",
     "pow",
     "prod",
     "random_normal",

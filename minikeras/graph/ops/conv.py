@@ -1,9 +1,10 @@
 """2-D convolution and pooling, channels_last (NHWC), with TensorFlow's padding rules.
 
-Every op here is a loop over the *taps* of a window: for tap ``(i, j)`` the input pixels it
-meets, one per output pixel, form a strided slice of the padded input (``_tap``). A
-convolution sums ``tap @ kernel[i, j]`` over the taps; a pooling takes the max or the mean
-of the taps; a gradient adds ``gy`` back into those slices.
+Tap ``(i, j)`` of a window meets one input pixel per output pixel; together they form a
+strided slice of the padded input (``_tap``). Pooling takes the max or the mean over the
+taps, and each gradient adds ``gy`` back into those slices. ``Conv2D`` and its filter
+gradient compute the same sums from a view of every window at once (``_windows``, im2col),
+so they need a single matrix product.
 
 ``T(x, k, g) = <conv2d(x, k), g>`` is linear in each of its three arguments, and its three
 partial derivatives are the three convolution ops: ``Conv2D`` (d/dg), ``Conv2DBackpropInput``
@@ -269,7 +270,7 @@ class Pool(Op):
             tap = _tap(xp, i, j, g.out, self.strides)
             later = tap > best  # strictly greater: on a tie the first maximum wins, as in TF
             np.copyto(best, tap, where=later)
-            index[later] = t
+            np.copyto(index, t, where=later)
         return index
 
 
