@@ -1,5 +1,11 @@
-"""minikeras: Keras 2's graph-mode machinery on NumPy, written to be read."""
+"""minikeras: Keras 2's graph-mode machinery on NumPy, written to be read.
+
+``import minikeras as keras`` gives the Keras names: ``keras.Input``, ``keras.Model``,
+``keras.Sequential``, ``keras.layers``, ``keras.backend``.
+"""
 
 from . import backend, graph
+from .engine import Input
+from .models import Model, Sequential
 
 __version__ = "0.1.0"

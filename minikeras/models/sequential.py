@@ -1,0 +1,128 @@
+"""``Sequential``: a model built by stacking layers, each called on the last one's output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine import Input, InputLayer, Layer, deserialize_layer
+from .model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers. Its input is made for you from the first layer's
+    ``input_shape`` (named ``<first layer>_input``); without one, the model is built
+    when it first sees data (or ``build(input_shape)``).
+    """
+
+    def __init__(self, layers: list[Layer] | None = None, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self._stack: list[Layer] = []  # the layers added, InputLayer included
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The added layers, without the implicit InputLayer."""
+        return [layer for layer in self._stack if not isinstance(layer, InputLayer)]
+
+    def add(self, layer: Layer) -> None:
+        if not isinstance(layer, Layer):
+            raise TypeError(f"The added layer must be an instance of class Layer. Found: {layer}")
+        if not self._stack and not isinstance(layer, InputLayer):
+            batch_shape = getattr(layer, "batch_input_shape", None)
+            if batch_shape is None and isinstance(layer, Model) and layer.inputs:
+                batch_shape = tuple(layer.inputs[0].shape)
+            self._stack.append(layer)
+            if batch_shape is not None:
+                self._connect(Input(batch_shape=batch_shape, dtype=layer.dtype, name=layer.name + "_input"))
+            return
+        self._stack.append(layer)
+        if isinstance(layer, InputLayer):
+            if len(self._stack) > 1:
+                raise ValueError("An InputLayer can only be the first layer of a Sequential model.")
+            self._connect(layer._inbound_nodes[0].output_tensors[0])
+        elif self.outputs:
+            self._append_to_graph(layer)
+
+    def _connect(self, x: Any) -> None:
+        """Call every stacked layer in turn, starting from the input tensor ``x``."""
+        self.inputs, self.outputs = [x], [x]
+        for layer in self._stack:
+            if not isinstance(layer, InputLayer):
+                self._append_to_graph(layer, rebuild=False)
+        self._init_graph_network(self.inputs, self.outputs)
+
+    def _append_to_graph(self, layer: Layer, rebuild: bool = True) -> None:
+        y = layer(self.outputs[0])
+        if isinstance(y, list):
+            raise ValueError(
+                "All layers in a Sequential model should have a single output tensor. For "
+                "multi-output layers, use the functional API."
+            )
+        self.outputs = [y]
+        if rebuild:
+            self._init_graph_network(self.inputs, self.outputs)
+
+    def pop(self) -> None:
+        """Remove the last layer."""
+        if not self.layers:
+            raise TypeError("There are no layers in the model.")
+        self._stack.pop()
+        if not self.layers:
+            self.outputs, self._layers, self._predict_function = [], [], None
+            return
+        if self.inputs:
+            last = self._stack[-1]
+            last._outbound_nodes = []
+            self.outputs = [last._inbound_nodes[-1].output_tensors[0]]
+            self._init_graph_network(self.inputs, self.outputs)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Create the input from ``input_shape`` (batch included) if the model has none."""
+        if not self.inputs:
+            if input_shape is None:
+                raise ValueError("You must provide an `input_shape` argument.")
+            self._connect(Input(batch_shape=tuple(input_shape), name=self._stack[0].name + "_input"))
+        self.built = True
+
+    def _ensure_built(self, x: Any) -> None:
+        if not self.inputs and self._stack:
+            self.build((None,) + np.shape(x)[1:])
+
+    def predict(self, x: Any, batch_size: int | None = 32, verbose: int = 0,
+                steps: int | None = None) -> Any:
+        self._ensure_built(x)
+        return super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        self._ensure_built(x)
+        return super().predict_on_batch(x)
+
+    def summary(self, line_length: int | None = None, positions: Any = None, print_fn: Any = None) -> None:
+        if not self.inputs:
+            raise ValueError(
+                "This model has not yet been built. Build the model first by calling build() or "
+                "calling fit() with some data. Or specify input_shape or batch_input_shape in the "
+                "first layer for automatic build. "
+            )
+        super().summary(line_length, positions, print_fn)
+
+    def get_config(self) -> dict[str, Any]:
+        """The layers in order; an explicit InputLayer first once the input is known."""
+        layers = list(self._stack)
+        if self.inputs and not isinstance(layers[0], InputLayer):
+            layers.insert(0, self.inputs[0]._keras_history[0])
+        return {"name": self.name,
+                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
+                           for layer in layers]}
+
+    @classmethod
+    def from_config(cls, config: Any, custom_objects: dict[str, Any] | None = None) -> Sequential:
+        if isinstance(config, list):  # very old Keras stored just the list
+            config = {"layers": config}
+        model = cls(name=config.get("name"))
+        for data in config["layers"]:
+            model.add(deserialize_layer(data, custom_objects))
+        return model
