@@ -1,0 +1,53 @@
+"""Metrics: like losses, one value per sample; reported, never differentiated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import backend as K
+from . import losses
+from .graph import Tensor
+from .losses import mean_absolute_error, mean_squared_error
+
+
+def binary_accuracy(y_true: Any, y_pred: Any) -> Tensor:
+    """The fraction of outputs on the right side of 0.5."""
+    return K.mean(K.cast(K.equal(y_true, K.round(y_pred)), K.floatx()), axis=-1)
+
+
+def categorical_accuracy(y_true: Any, y_pred: Any) -> Tensor:
+    return K.cast(K.equal(K.argmax(y_true, axis=-1), K.argmax(y_pred, axis=-1)), K.floatx())
+
+
+def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> Tensor:
+    """Targets are class ids, shaped ``(batch,)`` or ``(batch, 1)``."""
+    y_true = K.cast(y_true, K.floatx())
+    if K.ndim(y_true) == K.ndim(y_pred):
+        y_true = K.squeeze(y_true, -1)
+    return K.cast(K.equal(y_true, K.cast(K.argmax(y_pred, axis=-1), K.floatx())), K.floatx())
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+
+
+def accuracy_for(loss: Callable[..., Any], output_shape: Any) -> Callable[..., Any]:
+    """What ``metrics=["accuracy"]`` means, chosen like Keras from the loss and output shape."""
+    name = getattr(loss, "__name__", "")
+    if name == "binary_crossentropy" or (output_shape and output_shape[-1] == 1):
+        return binary_accuracy
+    if name == "sparse_categorical_crossentropy":
+        return sparse_categorical_accuracy
+    return categorical_accuracy
+
+
+def get(identifier: Any) -> Callable[..., Any]:
+    if callable(identifier):
+        return identifier
+    if isinstance(identifier, str):
+        fn = globals().get(identifier)
+        if callable(fn) and not isinstance(fn, type) and identifier not in ("get", "accuracy_for"):
+            return fn
+        return losses.get(identifier)
+    raise ValueError(f"Unknown metric function: {identifier}")
