@@ -1,10 +1,24 @@
 """minikeras: Keras 2's graph-mode machinery on NumPy, written to be read.
 
 ``import minikeras as keras`` gives the Keras names: ``keras.Input``, ``keras.Model``,
-``keras.Sequential``, ``keras.layers``, ``keras.backend``.
+``keras.Sequential``, ``keras.layers``, ``keras.optimizers``, ``keras.losses``,
+``keras.backend``.
 """
 
-from . import backend, graph
+from . import (
+    activations,
+    backend,
+    callbacks,
+    constraints,
+    graph,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+)
 from .engine import Input
 from .models import Model, Sequential
 

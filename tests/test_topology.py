@@ -171,7 +171,7 @@ def test_a_model_called_on_new_inputs_shares_weights_and_nests() -> None:
     assert [layer.name for layer in outer.layers] == ["input_2", "model_1", "dense_3"]
     assert outer.layers[1] is inner
     assert len(outer.trainable_weights) == 6
-    assert inner.get_output_at(1).name == "model_1/dense_2/Relu:0"
+    assert inner.get_output_at(1).name == "model_1/dense_1/Relu:0"  # Dense(3) was created first
     data = np.random.rand(7, 4)
     np.testing.assert_allclose(K.function([y], [inner.get_output_at(1)])([data])[0], inner.predict(data), rtol=1e-6)
     inner.layers[1].set_weights([w * 0 for w in inner.layers[1].get_weights()])
@@ -186,10 +186,10 @@ def test_actor_critic_pattern() -> None:
     actor = Model(state, Dense(2, activation="tanh", name="actor_out")(Dense(8, activation="relu")(state)))
     s_in, a_in = Input(shape=(3,), name="critic_state"), Input(shape=(2,), name="critic_action")
     critic = Model([s_in, a_in], Dense(1, name="q")(concatenate([s_in, a_in])))
-    critic_inputs = [Input(shape=(3,), name="combined_state")]
-    combined_output = critic([critic_inputs[0], actor(critic_inputs[0])])
-    combined = Model(critic_inputs, combined_output)
     assert critic.input.index(a_in) == 1
+    critic_inputs = [Input(shape=(3,), name="combined_state")]
+    combined_output = critic([critic_inputs[0], actor(critic_inputs)])
+    combined = Model(critic_inputs, combined_output)
     (grad,) = K.gradients(K.mean(combined_output), [actor.trainable_weights[0]])
     g = K.function(critic_inputs + [K.learning_phase()], [grad])([np.random.rand(4, 3), 0])[0]
     assert g.shape == (3, 8) and np.isfinite(g).all()
@@ -206,7 +206,7 @@ def test_actor_critic_pattern() -> None:
         (lambda a, b, d: Model(K.placeholder(shape=(None, 2)), d), ValueError, "must come from `keras.layers.Input`"),
     ],
 )
-def test_invalid_graphs(build, error, match) -> None:  # noqa: ANN001
+def test_invalid_graphs(build, error, match) -> None:
     a, b = Input(shape=(2,)), Input(shape=(2,))
     d = Dense(2)(a)
     with pytest.raises(error, match=match):

@@ -51,7 +51,8 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        LAYER_CLASSES[cls.__name__] = cls
+        if not cls.__name__.startswith("_"):  # private bases (_Merge) are not layers to load
+            LAYER_CLASSES[cls.__name__] = cls
 
     def __init__(self, **kwargs: Any) -> None:
         for kwarg in kwargs:
@@ -200,6 +201,7 @@ class Layer:
             output = self.call(inputs, **kwargs)
             output_list = [K.identity(y) if any(y is x for x in input_list) else y
                            for y in to_list(output)]
+        self._stamp_shapes(input_list, output_list)
         uses_learning_phase = any(getattr(x, "_uses_learning_phase", False) for x in input_list)
         for y in output_list:
             y._uses_learning_phase = getattr(y, "_uses_learning_phase", False) or uses_learning_phase
@@ -207,6 +209,24 @@ class Layer:
             self._add_inbound_node(input_list, output_list, kwargs)
         return unpack_singleton(output_list) if isinstance(output, (list, tuple)) or len(output_list) == 1 \
             else output_list
+
+    def _stamp_shapes(self, inputs: list[Tensor], outputs: list[Tensor]) -> None:
+        """Fill dims the graph could not infer from ``compute_output_shape`` (Keras's ``_keras_shape``).
+
+        A ``Lambda`` that draws random numbers of a run-time shape has an unknown last dim in
+        the graph, but ``output_shape=(4,)`` tells the next layer how many weights to build.
+        Dims the graph knows win; a shape of another rank is ignored.
+        """
+        try:
+            declared = self.compute_output_shape(unpack_singleton([K.int_shape(x) for x in inputs]))
+        except Exception:  # a layer that cannot say does not override the graph
+            return
+        shapes = declared if len(outputs) > 1 else [declared]
+        for y, shape in zip(outputs, shapes):
+            if not isinstance(shape, (tuple, list)) or len(shape) != len(y.shape):
+                continue
+            if None in y.shape:
+                y._keras_shape = tuple(g if g is not None else d for g, d in zip(y.shape, shape))
 
     def _add_inbound_node(self, input_tensors: list[Tensor], output_tensors: list[Tensor],
                           arguments: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ layers again in that order, so the new model is wired exactly like the old one.
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -67,7 +68,7 @@ def deserialize_layer(data: dict[str, Any], custom_objects: dict[str, Any] | Non
             f"Unknown layer: {name}. Known layers: {sorted(LAYER_CLASSES)}. A custom layer must "
             "be passed in custom_objects={'" + name + "': " + name + "}."
         )
-    if getattr(cls, "_is_graph_network", False):
+    if "custom_objects" in inspect.signature(cls.from_config).parameters:
         return cls.from_config(data["config"], custom_objects=custom_objects)
     return cls.from_config(data["config"])
 

@@ -1,4 +1,4 @@
-"""``Model``: a network of layers that can also predict (and, later, train)."""
+"""``Model``: a network of layers that can predict, and train once compiled."""
 
 from __future__ import annotations
 
@@ -8,29 +8,260 @@ from typing import Any
 import numpy as np
 
 from .. import backend as K
+from .. import losses as losses_module
+from .. import metrics as metrics_module
+from .. import optimizers
+from ..callbacks import Callback, CallbackList, History, ProgbarLogger
 from ..engine import Network
+from .loop import batches, run_batches
 
 
 class Model(Network):
     """``Model(inputs, outputs)``: the layers are found from the tensors, not listed.
 
-    ``predict`` runs one compiled ``K.function`` over the data in batches, with the
-    learning phase fed as 0 (test): Dropout does nothing, BatchNormalization uses its
-    moving statistics.
+    ``predict``, ``evaluate`` and ``fit`` each run one compiled ``K.function`` over the
+    data in batches. ``fit``'s is fed learning phase 1 (Dropout drops, BatchNormalization
+    uses and updates batch statistics); the others are fed 0.
     """
 
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
                  **kwargs: Any) -> None:
         self._predict_function: K.Function | None = None
+        self._train_function: K.Function | None = None
+        self._test_function: K.Function | None = None
+        self.optimizer: optimizers.Optimizer | None = None
+        self.stop_training = False
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
 
     def _init_graph_network(self, inputs: Any, outputs: Any) -> None:
         super()._init_graph_network(inputs, outputs)
         self._predict_function = None  # compiled for the old graph
 
+    # --- compiling: the loss graph ----------------------------------------------------
+
+    def compile(self, optimizer: Any, loss: Any = None, metrics: Any = None,
+                loss_weights: Any = None, sample_weight_mode: Any = None, **kwargs: Any) -> None:
+        """Build the loss, the metrics and their targets; choose the optimizer.
+
+        Nothing is trained or even differentiated yet: the gradient graph is built by the
+        first ``fit``/``train_on_batch``, from the weights trainable at compile time.
+        """
+        if kwargs:
+            raise TypeError(f"Invalid keyword argument(s) in `compile`: {sorted(kwargs)}")
+        self._ensure_built_for_compile()
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self.loss_functions = [losses_module.get(f) for f in self._per_output(loss, "loss")]
+        weights = self._per_output(loss_weights if loss_weights is not None else 1.0, "loss_weights")
+        self.loss_weights = [float(w) for w in weights]
+        self.targets, self.sample_weights = [], []
+        self.metrics = metrics or []
+        total = None
+        self.metrics_names = ["loss"]
+        self.metrics_tensors: list[Any] = []
+        multiple = len(self.outputs) > 1
+        with K.name_scope("loss"):
+            for y, name, fn, weight in zip(self.outputs, self.output_names, self.loss_functions,
+                                           self.loss_weights):
+                target = K.placeholder(ndim=K.ndim(y), dtype=K.dtype(y), name=name + "_target")
+                sample_weight = K.placeholder(shape=(None,), name=name + "_sample_weights")
+                self.targets.append(target)
+                self.sample_weights.append(sample_weight)
+                scores = fn(target, y)
+                # Weighted mean that ignores zero weights, as Keras's weighted objective does.
+                nonzero = K.mean(K.cast(K.not_equal(sample_weight, 0), K.floatx()))
+                output_loss = K.mean(scores * sample_weight) / K.maximum(nonzero, K.epsilon())
+                if multiple:
+                    self.metrics_names.append(name + "_loss")
+                    self.metrics_tensors.append(output_loss)
+                term = output_loss * weight if weight != 1.0 else output_loss
+                total = term if total is None else total + term
+            for extra in self.losses:
+                total = total + extra
+        self.total_loss = total
+        with K.name_scope("metrics"):
+            for y, name, fn, target in zip(self.outputs, self.output_names, self.loss_functions,
+                                           self.targets):
+                for metric in self._per_output_metrics(self.metrics, name):
+                    if metric in ("accuracy", "acc"):
+                        metric_fn = metrics_module.accuracy_for(fn, K.int_shape(y))
+                        metric_name = metric
+                    else:
+                        metric_fn = metrics_module.get(metric)
+                        metric_name = getattr(metric_fn, "__name__", str(metric))
+                    self.metrics_names.append(f"{name}_{metric_name}" if multiple else metric_name)
+                    self.metrics_tensors.append(K.mean(metric_fn(target, y)))
+        self._collected_trainable_weights = self.trainable_weights
+        self._train_function = self._test_function = None
+
+    def _ensure_built_for_compile(self) -> None:
+        if not self.outputs:
+            raise RuntimeError(
+                "This model has no outputs yet: give the first layer an input_shape, or build "
+                "it, before compiling."
+            )
+
+    def _per_output(self, value: Any, what: str) -> list[Any]:
+        if isinstance(value, dict):
+            missing = [n for n in self.output_names if n not in value]
+            if missing:
+                raise ValueError(f"Output(s) {missing} missing from the `{what}` dictionary. "
+                                 f"Expected a key for each of: {self.output_names}")
+            return [value[n] for n in self.output_names]
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(self.outputs):
+                raise ValueError(f"When passing a list as `{what}`, it should have one entry per "
+                                 f"model output. The model has {len(self.outputs)} outputs, but "
+                                 f"you passed {what}={value}")
+            return list(value)
+        if value is None:
+            raise ValueError("The model needs a loss to be compiled: compile(optimizer, loss=...)")
+        return [value] * len(self.outputs)
+
+    def _per_output_metrics(self, metrics: Any, name: str) -> list[Any]:
+        if isinstance(metrics, dict):
+            return list(metrics.get(name, []) if isinstance(metrics.get(name, []), list)
+                        else [metrics[name]])
+        return list(metrics)
+
+    # --- compiled functions ---------------------------------------------------------
+
+    def _check_compiled(self) -> None:
+        if self.optimizer is None:
+            raise RuntimeError("You must compile your model before using it.")
+
+    def _feeds(self) -> list[Any]:
+        phase = [K.learning_phase()] if self.uses_learning_phase else []
+        return list(self._feed_inputs) + self.targets + self.sample_weights + phase
+
+    def _make_train_function(self) -> K.Function:
+        self._check_compiled()
+        if self._train_function is None:
+            with K.name_scope("training"):
+                updates = self.optimizer.get_updates(
+                    params=self._collected_trainable_weights, loss=self.total_loss)
+                self._train_function = K.function(
+                    self._feeds(), [self.total_loss] + self.metrics_tensors,
+                    updates=self.updates + updates, name="train_function")
+        return self._train_function
+
+    def _make_test_function(self) -> K.Function:
+        self._check_compiled()
+        if self._test_function is None:
+            self._test_function = K.function(
+                self._feeds(), [self.total_loss] + self.metrics_tensors, name="test_function")
+        return self._test_function
+
+    def _training_arrays(self, x: Any, y: Any, sample_weight: Any = None,
+                         class_weight: Any = None) -> list[np.ndarray]:
+        """Inputs, targets and sample weights as arrays, every shape checked."""
+        self._check_compiled()
+        xs = self._standardize(x, self._input_shapes(), self.input_names, "input")
+        raw = [y[n] for n in self.output_names] if isinstance(y, dict) else (
+            list(y) if isinstance(y, (list, tuple)) and len(self.outputs) > 1 else [y])
+        for target, fn, out in zip(raw, self.loss_functions, self.outputs):
+            _check_target(target, fn, K.int_shape(out))
+        ys = self._standardize(y, self._target_shapes(), self.output_names, "target")
+        if len(xs[0]) != len(ys[0]):
+            raise ValueError(
+                "Input arrays should have the same number of samples as target arrays. Found "
+                f"{len(xs[0])} input samples and {len(ys[0])} target samples."
+            )
+        weights = []
+        for i, target in enumerate(ys):
+            w = np.ones(len(target), dtype=K.floatx())
+            if sample_weight is not None:
+                given = self._per_output(sample_weight, "sample_weight")[i] if len(ys) > 1 else sample_weight
+                w = np.asarray(given, dtype=K.floatx()).reshape(-1)
+                if len(w) != len(target):
+                    raise ValueError(f"Found a sample_weight array with shape {np.shape(given)} for "
+                                     f"an input with shape {target.shape}.")
+            if class_weight is not None:
+                one_hot = target.ndim > 1 and target.shape[-1] > 1
+                classes = target.argmax(-1) if one_hot else target.reshape(-1)
+                w = w * np.array([class_weight.get(int(c), 1.0) for c in classes], dtype=K.floatx())
+            weights.append(w)
+        return xs + ys + weights
+
+    def _phase_value(self, phase: int) -> list[Any]:
+        return [phase] if self.uses_learning_phase else []
+
+    # --- training and evaluating ----------------------------------------------------
+
+    def train_on_batch(self, x: Any, y: Any, sample_weight: Any = None, class_weight: Any = None) -> Any:
+        """One gradient step on one batch; returns the loss (and metrics) *before* the step."""
+        ins = self._training_arrays(x, y, sample_weight, class_weight)
+        outs = self._make_train_function()(ins + self._phase_value(1))
+        return _unpack(outs)
+
+    def test_on_batch(self, x: Any, y: Any, sample_weight: Any = None) -> Any:
+        ins = self._training_arrays(x, y, sample_weight)
+        return _unpack(self._make_test_function()(ins + self._phase_value(0)))
+
+    def evaluate(self, x: Any, y: Any, batch_size: int | None = 32, verbose: int = 1,
+                 sample_weight: Any = None) -> Any:
+        """Loss (and metrics) averaged over all samples, weighted by batch size."""
+        ins = self._training_arrays(x, y, sample_weight)
+        f = self._make_test_function()
+        totals = run_batches(f, ins, batch_size or 32, self._phase_value(0))
+        return _unpack(list(totals))
+
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = 32, epochs: int = 1,
+            verbose: int = 1, callbacks: list[Callback] | None = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool = True, class_weight: Any = None,
+            sample_weight: Any = None, initial_epoch: int = 0, **kwargs: Any) -> History:
+        """Train for ``epochs`` passes over the data, ``batch_size`` samples per step."""
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
+        ins = self._training_arrays(x, y, sample_weight, class_weight)
+        val_ins = None
+        if validation_data is not None:
+            vx, vy = validation_data[0], validation_data[1]
+            vw = validation_data[2] if len(validation_data) > 2 else None
+            val_ins = self._training_arrays(vx, vy, vw)
+        elif validation_split and 0.0 < validation_split < 1.0:
+            split = int(len(ins[0]) * (1.0 - validation_split))
+            ins, val_ins = [a[:split] for a in ins], [a[split:] for a in ins]
+        train = self._make_train_function()
+        test = self._make_test_function() if val_ins is not None else None
+        names = list(self.metrics_names)
+        metrics = names + ["val_" + n for n in names] if val_ins is not None else names
+
+        history = History()
+        callback_list = [history] + list(callbacks or [])
+        if verbose:
+            callback_list.insert(0, ProgbarLogger(verbose))
+        hooks = CallbackList(callback_list)
+        hooks.set_model(self)
+        hooks.set_params({"batch_size": batch_size, "epochs": epochs, "samples": len(ins[0]),
+                          "verbose": verbose, "metrics": metrics})
+        self.stop_training = False
+        hooks.on_train_begin()
+        n = len(ins[0])
+        for epoch in range(initial_epoch, epochs):
+            hooks.on_epoch_begin(epoch)
+            order = np.random.permutation(n) if shuffle else np.arange(n)
+            totals = np.zeros(len(names))
+            for b, index in enumerate(batches(order, batch_size or 32)):
+                hooks.on_batch_begin(b, {"batch": b, "size": len(index)})
+                outs = train([a[index] for a in ins] + self._phase_value(1))
+                logs = {"batch": b, "size": len(index)}
+                logs.update({k: float(v) for k, v in zip(names, outs)})
+                totals += np.array([float(v) for v in outs]) * len(index)
+                hooks.on_batch_end(b, logs)
+            epoch_logs = {k: float(v) for k, v in zip(names, totals / max(n, 1))}
+            if test is not None and val_ins is not None:
+                val = run_batches(test, val_ins, batch_size or 32, self._phase_value(0))
+                epoch_logs.update({"val_" + k: float(v) for k, v in zip(names, val)})
+            hooks.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        hooks.on_train_end()
+        return history
+
     # --- feeding arrays -------------------------------------------------------------
 
-    def _standardize(self, x: Any, tensors: Sequence[Any], names: Sequence[str],
+    def _standardize(self, x: Any, shapes: Sequence[tuple[Any, ...]], names: Sequence[str],
                      what: str) -> list[np.ndarray]:
         """``x`` as a list of arrays, one per tensor, with shapes checked like Keras does."""
         if isinstance(x, dict):
@@ -39,17 +270,16 @@ class Model(Network):
                 raise ValueError(f"No data provided for {missing}. Need data for each key in: {list(names)}")
             arrays = [x[n] for n in names]
         else:
-            arrays = list(x) if isinstance(x, (list, tuple)) and len(tensors) > 1 else [x]
-        if len(arrays) != len(tensors):
+            arrays = list(x) if isinstance(x, (list, tuple)) and len(shapes) > 1 else [x]
+        if len(arrays) != len(shapes):
             raise ValueError(
                 f"Error when checking model {what}: the list of Numpy arrays that you are passing "
                 f"to your model is not the size the model expected. Expected to see "
-                f"{len(tensors)} array(s) ({', '.join(names)}), but instead got {len(arrays)}."
+                f"{len(shapes)} array(s) ({', '.join(names)}), but instead got {len(arrays)}."
             )
         out = []
-        for t, name, a in zip(tensors, names, arrays):
+        for shape, name, a in zip(shapes, names, arrays):
             a = np.asarray(a)
-            shape = K.int_shape(t)
             if a.ndim == len(shape) - 1 and len(shape) == 2 and shape[-1] == 1:
                 a = a[:, None]  # Keras accepts (n,) data for a (None, 1) input
             if a.ndim != len(shape) or any(d is not None and d != n for d, n in zip(shape[1:], a.shape[1:])):
@@ -65,6 +295,19 @@ class Model(Network):
             )
         return out
 
+    def _input_shapes(self) -> list[tuple[Any, ...]]:
+        return [K.int_shape(x) for x in self._feed_inputs]
+
+    def _target_shapes(self) -> list[tuple[Any, ...]]:
+        """The output shapes; integer class ids (sparse cross-entropy) are one number each."""
+        shapes = []
+        for y, fn in zip(self.outputs, self.loss_functions):
+            shape = K.int_shape(y)
+            if getattr(fn, "__name__", "") == "sparse_categorical_crossentropy":
+                shape = shape[:-1] + (1,)
+            shapes.append(shape)
+        return shapes
+
     def _make_predict_function(self) -> K.Function:
         if self._predict_function is None:
             inputs = list(self._feed_inputs)
@@ -79,7 +322,7 @@ class Model(Network):
     def predict(self, x: Any, batch_size: int | None = 32, verbose: int = 0,
                 steps: int | None = None) -> Any:
         """Outputs for every sample of ``x``, computed ``batch_size`` samples at a time."""
-        arrays = self._standardize(x, self._feed_inputs, self.input_names, "input")
+        arrays = self._standardize(x, self._input_shapes(), self.input_names, "input")
         f = self._make_predict_function()
         n = len(arrays[0])
         batch_size = batch_size or 32
@@ -93,6 +336,34 @@ class Model(Network):
         return results[0] if len(results) == 1 else results
 
     def predict_on_batch(self, x: Any) -> Any:
-        arrays = self._standardize(x, self._feed_inputs, self.input_names, "input")
+        arrays = self._standardize(x, self._input_shapes(), self.input_names, "input")
         results = self._make_predict_function()(arrays + self._phase())
         return results[0] if len(results) == 1 else results
+
+
+def _unpack(outs: list[Any]) -> Any:
+    values = [float(o) if np.ndim(o) == 0 else o for o in outs]
+    return values[0] if len(values) == 1 else values
+
+
+def _check_target(y: Any, loss: Any, output_shape: tuple[Any, ...]) -> None:
+    """Catch the classic mix-ups of integer labels and one-hot targets with the wrong loss."""
+    fn = getattr(loss, "__name__", "")
+    shape = np.shape(y)
+    classes = output_shape[-1] or 0
+    if fn == "categorical_crossentropy" and classes > 1 and (len(shape) == 1 or shape[-1] == 1):
+        raise ValueError(
+            f"You are passing a target array of shape {shape} while using as loss "
+            "`categorical_crossentropy`. `categorical_crossentropy` expects targets to be binary "
+            "matrices (1s and 0s) of shape (samples, classes). If your targets are integer "
+            "classes, you can convert them via: y_binary = np.eye(classes)[y_int]. "
+            "Alternatively, you can use the loss function `sparse_categorical_crossentropy` "
+            "instead, which does expect integer targets."
+        )
+    if fn == "sparse_categorical_crossentropy" and len(shape) == 2 and shape[-1] == classes > 1:
+        raise ValueError(
+            f"You are passing a target array of shape {shape} (one-hot rows) while using as loss "
+            "`sparse_categorical_crossentropy`, which expects integer class ids of shape "
+            "(samples,) or (samples, 1). Use `categorical_crossentropy` for one-hot targets, or "
+            "pass y.argmax(-1)."
+        )
