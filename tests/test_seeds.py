@@ -194,3 +194,96 @@ def test_seed_004_value_before_the_sigmoid() -> None:
         func = K.function([model.input] + [K.learning_phase()], [pre_activation])
         np.testing.assert_allclose(func([test_input, 0.0])[0], x, rtol=1e-5, atol=1e-5)
     assert model.output.op.type == "Sigmoid"
+
+
+# --- seed 003: K.function with updates; training through it; DDPG ------------------------
+
+
+def test_seed_003_custom_loss_on_an_intermediate_layer_trained_through_k_function() -> None:
+    from minikeras.optimizers import Adam
+
+    model = small_sequential()
+    x = np.random.rand(32, 4).astype("float32")
+    target = np.random.rand(32, 6).astype("float32")
+    training = model.layers[0].trainable_weights + model.layers[2].trainable_weights
+    loss = K.mean(K.square(model.layers[2].output - K.constant(target)))
+    optimizer = Adam(lr=0.01, clipnorm=1.0)
+    train = K.function([model.layers[0].input] + [K.learning_phase()], [model.layers[2].output, loss],
+                       updates=optimizer.get_updates(params=training, loss=loss))
+    last_layer = model.layers[3].get_weights()
+    losses = [float(train([x, 1])[1]) for _ in range(60)]
+    assert losses[-1] < 0.5 * losses[0]
+    for before, after in zip(last_layer, model.layers[3].get_weights()):
+        np.testing.assert_array_equal(before, after)  # not in `training`: untouched
+    layer_output = train([x, 0])[0]
+    assert layer_output.shape == (32, 6)
+
+
+def test_seed_003_gradients_passed_as_updates_get_a_teaching_error() -> None:
+    from minikeras.optimizers import Adam
+
+    model = small_sequential()
+    loss = K.mean(model.layers[3].output)
+    optimizer = Adam(lr=0.001, clipnorm=1.0)
+    with pytest.raises(TypeError, match="gradients are not updates either: optimizer.get_updates"):
+        K.function([model.layers[0].input] + [K.learning_phase()], [model.layers[3].output],
+                   updates=optimizer.get_gradients(params=model.trainable_weights, loss=loss))
+
+
+def test_seed_003_a_loss_that_does_not_depend_on_the_params_raises() -> None:
+    from minikeras.optimizers import Adam
+
+    model = small_sequential()
+    other = Dense(2, name="elsewhere")
+    other(Input(shape=(3,)))
+    loss = K.mean(model.output)
+    with pytest.raises(ValueError) as err:
+        Adam().get_updates(params=model.trainable_weights + other.trainable_weights, loss=loss)
+    assert "An operation has `None` for gradient." in str(err.value)
+    assert "elsewhere/kernel:0" in str(err.value) and "elsewhere/bias:0" in str(err.value)
+
+
+class DDPG:
+    """The seed's actor-critic wiring, with small networks."""
+
+    def __init__(self) -> None:
+        from minikeras.layers import concatenate
+        from minikeras.optimizers import Adam
+
+        state = Input(shape=(3,), name="observation")
+        self.actor = Model(state, Dense(2, activation="tanh")(Dense(16, activation="relu")(state)))
+        obs = Input(shape=(3,), name="critic_observation")
+        self.critic_action_input = Input(shape=(2,), name="action_input")
+        h = Dense(16, activation="relu")(concatenate([obs, self.critic_action_input]))
+        self.critic = Model([obs, self.critic_action_input], Dense(1)(h))
+        self.critic_action_input_idx = self.critic.input.index(self.critic_action_input)
+
+        combined_inputs = []
+        critic_inputs = []
+        for i in self.critic.input:
+            if i == self.critic_action_input:
+                combined_inputs.append([])
+            else:
+                combined_inputs.append(i)
+                critic_inputs.append(i)
+        combined_inputs[self.critic_action_input_idx] = self.actor(critic_inputs)
+        combined_output = self.critic(combined_inputs)
+        actor_optimizer = Adam(lr=0.01)
+        updates = actor_optimizer.get_updates(
+            params=self.actor.trainable_weights, loss=-K.mean(combined_output))
+        self.actor_train_fn = K.function(critic_inputs + [K.learning_phase()],
+                                         [self.actor(critic_inputs)], updates=updates)
+        self.q = K.function(critic_inputs, [combined_output])
+
+
+def test_seed_003_ddpg_actor_update_raises_q_and_leaves_the_critic_alone() -> None:
+    agent = DDPG()
+    inputs = [np.random.rand(64, 3).astype("float32")]
+    critic_before = agent.critic.get_weights()
+    q_before = float(agent.q(inputs)[0].mean())
+    for _ in range(30):
+        action_values = agent.actor_train_fn(inputs + [1])[0]
+    assert action_values.shape == (64, 2)
+    assert float(agent.q(inputs)[0].mean()) > q_before + 1e-3
+    for before, after in zip(critic_before, agent.critic.get_weights()):
+        np.testing.assert_array_equal(before, after)

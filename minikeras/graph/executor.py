@@ -223,9 +223,12 @@ def _normalize_updates(updates: Sequence[Update | Tensor]) -> list[Update]:
                 f"{u[0]!r}. Make it a variable (K.variable) or drop the update."
             )
         else:
+            hint = (" A plain tensor computes a value but assigns nothing; gradients are not "
+                    "updates either: optimizer.get_updates(loss=..., params=...) builds the "
+                    "update ops.") if isinstance(u, Tensor) else ""
             raise TypeError(
                 f"An update must be a (variable, new_value) tuple or an assign op "
-                f"(K.update, K.update_add, ...); got {type(u).__name__}: {u!r}"
+                f"(K.update, K.update_add, ...); got {type(u).__name__}: {u!r}.{hint}"
             )
     return out
 
