@@ -91,6 +91,15 @@ _ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
             "kld": "kullback_leibler_divergence", "cosine": "cosine_proximity"}
 
 
+_LOSSES: dict[str, Callable[..., Any]] = {
+    fn.__name__: fn
+    for fn in (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+               mean_squared_logarithmic_error, squared_hinge, hinge, categorical_hinge, logcosh,
+               categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy,
+               kullback_leibler_divergence, poisson, cosine_proximity)
+}
+
+
 def serialize(loss: Callable[..., Any]) -> str:
     """A loss's full name (``"mean_squared_error"``, never ``"mse"``): what Keras 3 reads."""
     return _ALIASES.get(loss.__name__, loss.__name__)
@@ -101,7 +110,7 @@ def get(identifier: Any) -> Callable[..., Any]:
     if callable(identifier):
         return identifier
     if isinstance(identifier, str):
-        fn = globals().get(_ALIASES.get(identifier.lower(), identifier))
-        if callable(fn) and not isinstance(fn, type):
+        fn = _LOSSES.get(_ALIASES.get(identifier.lower(), identifier))
+        if fn is not None:
             return fn
-    raise ValueError(f"Unknown loss function: {identifier}")
+    raise ValueError(f"Unknown loss function: {identifier}. Known: {sorted(_LOSSES)}")

@@ -42,12 +42,20 @@ def accuracy_for(loss: Callable[..., Any], output_shape: Any) -> Callable[..., A
     return categorical_accuracy
 
 
+_METRICS: dict[str, Callable[..., Any]] = {
+    fn.__name__: fn for fn in (binary_accuracy, categorical_accuracy, sparse_categorical_accuracy)
+}
+
+
 def get(identifier: Any) -> Callable[..., Any]:
+    """A metric by name; any loss name (``"mse"``) works as a metric too."""
     if callable(identifier):
         return identifier
     if isinstance(identifier, str):
-        fn = globals().get(identifier)
-        if callable(fn) and not isinstance(fn, type) and identifier not in ("get", "accuracy_for"):
-            return fn
-        return losses.get(identifier)
-    raise ValueError(f"Unknown metric function: {identifier}")
+        if identifier in _METRICS:
+            return _METRICS[identifier]
+        try:
+            return losses.get(identifier)
+        except ValueError:
+            pass
+    raise ValueError(f"Unknown metric function: {identifier}. Known: {sorted(_METRICS)} and the losses")

@@ -124,7 +124,8 @@ _UNARY: dict[str, _Recipe] = {
     "negative": _Recipe(G.negative, lambda b: b, "-{}"),
     "square": _Recipe(G.square, lambda b: b * b, "square({})"),
     "exp": _Recipe(G.exp, lambda b: math.exp(b), "exp({})"),
-    "mean": _Recipe(lambda t: G.mean(t, axis=-1, keepdims=True), lambda b: b, "mean({}, axis=-1)"),
+    "mean": _Recipe(lambda t: G.mean(t, axis=-1, keepdims=True), lambda b: b,
+                    "mean({}, axis=-1, keepdims=True)"),
 }
 _BINARY: dict[str, _Recipe] = {
     "add": _Recipe(G.add, lambda a, b: a + b, "{} + {}"),
@@ -202,6 +203,9 @@ def expression_graphs(draw: st.DrawFn, min_inputs: int = 1, max_inputs: int = 3,
     it is not drawn, so ``exp`` never sees a large argument. Inputs lie in ``[-2, 2]`` and
     broadcast against each other.
     """
+    if not 1 <= min_inputs <= max_inputs or not 1 <= min_steps <= max_steps or bound < 2:
+        raise InvalidArgument("expression_graphs: need 1 <= min_inputs <= max_inputs, "
+                              "1 <= min_steps <= max_steps and bound >= 2 (the inputs' own bound)")
     n_inputs = draw(st.integers(min_inputs, max_inputs))
     full = draw(shapes(1, 2, 1, max_side))
     in_shapes = [draw(_broadcasts_to(full)) for _ in range(n_inputs)]

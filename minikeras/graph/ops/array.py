@@ -26,6 +26,8 @@ class Reshape(Op):
 
     def infer(self, x: Tensor) -> tuple[Shape, str]:
         target = self.shape
+        if any(d < -1 for d in target):
+            raise ValueError(f"Reshape: negative size in {target} (only -1 means 'infer')")
         if target.count(-1) > 1:
             raise ValueError(f"Reshape: at most one unknown (-1/None) dimension, got {target}")
         if _known(x.shape):
@@ -183,6 +185,8 @@ class Tile(Op):
         return np.tile(x, self.reps)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
+        if 0 in self.reps:  # nothing of x survives in y
+            return [zeros_like(self.inputs[0])]
         return [TileGrad.apply(gy, reps=self.reps)]
 
 

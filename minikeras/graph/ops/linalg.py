@@ -11,7 +11,7 @@ import numpy as np
 
 from ..op import Op, broadcast_shapes, result_dtype
 from ..tensor import Shape, Tensor
-from .array import expand_dims, reshape, transpose
+from .array import expand_dims, reshape, squeeze, transpose
 from .broadcast import sum_to
 from .state import as_tensors
 
@@ -60,6 +60,11 @@ def _reshape_dims(dims: Shape, what: str) -> tuple[int, ...]:
     return tuple(-1 if d is None else d for d in dims)
 
 
+def _merged(dims: Shape) -> int:
+    """The size of ``dims`` flattened into one axis: -1 (inferred at run time) if unknown."""
+    return -1 if None in dims else _pymath.prod(dims)  # type: ignore[arg-type]
+
+
 def dot(x: Any, y: Any) -> Tensor:
     """Keras's ``K.dot``: contract the last axis of ``x`` with the second-to-last of ``y``.
 
@@ -73,7 +78,7 @@ def dot(x: Any, y: Any) -> Tensor:
         return matmul(x, y)
     perm = (y.ndim - 2,) + tuple(i for i in range(y.ndim) if i != y.ndim - 2)
     rest = tuple(y.shape[i] for i in perm[1:])
-    y2 = reshape(transpose(y, perm), (y.shape[-2], _pymath.prod(_reshape_dims(rest, "dot"))))
+    y2 = reshape(transpose(y, perm), (y.shape[-2], _merged(rest)))
     out = matmul(x, y2)
     return reshape(out, _reshape_dims(x.shape[:-1] + rest, "dot"))
 
@@ -97,16 +102,19 @@ def batch_dot(x: Any, y: Any, axes: Any = None) -> Tensor:
         raise ValueError(
             f"batch_dot: axis {ax} of x {x.shape} and axis {ay} of y {y.shape} differ in size"
         )
+    if x.ndim <= 3 and y.ndim <= 3:
+        # One (or no) free axis on each side: a batched matmul, no reshape, so unknown
+        # sizes (variable-length sequences) are fine.
+        x3 = expand_dims(x, 1) if x.ndim == 2 else (x if ax == 2 else transpose(x, (0, 2, 1)))
+        y3 = expand_dims(y, 2) if y.ndim == 2 else (y if ay == 1 else transpose(y, (0, 2, 1)))
+        out = matmul(x3, y3)
+        if y.ndim == 2:
+            return squeeze(out, 2)
+        return squeeze(out, 1) if x.ndim == 2 else out
     x_rest = tuple(d for i, d in enumerate(x.shape) if i not in (0, ax))
     y_rest = tuple(d for i, d in enumerate(y.shape) if i not in (0, ay))
     n = x.shape[ax] if x.shape[ax] is not None else -1
     xt = transpose(x, (0,) + tuple(i for i in range(1, x.ndim) if i != ax) + (ax,))
     yt = transpose(y, (0, ay) + tuple(i for i in range(1, y.ndim) if i != ay))
-    x3 = reshape(xt, (-1, _pymath.prod(_reshape_dims(x_rest, "batch_dot")), n))
-    y3 = reshape(yt, (-1, n, _pymath.prod(_reshape_dims(y_rest, "batch_dot"))))
-    out = matmul(x3, y3)
-    shape = (x.shape[0],) + x_rest + y_rest
-    if len(shape) == 1:
-        shape = shape + (1,)
-    out = reshape(out, _reshape_dims(shape, "batch_dot"))
-    return out if out.ndim > 1 else expand_dims(out, 1)
+    out = matmul(reshape(xt, (-1, _merged(x_rest), n)), reshape(yt, (-1, n, _merged(y_rest))))
+    return reshape(out, _reshape_dims((x.shape[0],) + x_rest + y_rest, "batch_dot"))
