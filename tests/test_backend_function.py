@@ -299,3 +299,17 @@ def test_a_layer_passed_instead_of_its_output() -> None:
     x = K.placeholder(shape=())
     with pytest.raises(TypeError, match=r"outputs\[0\] must be a tensor.*use its .output"):
         K.function([x], [FakeLayer()])
+
+
+def test_record_values_keeps_every_intermediate_of_the_last_call() -> None:
+    x = K.placeholder(shape=(None, 2), name="x")
+    v = K.variable(np.ones(2), name="v")
+    hidden = K.relu(x * v)
+    f = K.function([x], [K.sum(hidden)], updates=[(v, v * 3)])
+    f([np.array([[1.0, -2.0]])])
+    assert f.last_values == {}
+    f.record_values = True
+    f([np.array([[1.0, -2.0]])])
+    np.testing.assert_allclose(f.last_values[hidden], [[3.0, 0.0]])
+    np.testing.assert_allclose(f.last_values[v], [3.0, 3.0])  # as it was before this call's update
+    np.testing.assert_allclose(K.get_value(v), [9.0, 9.0])

@@ -58,6 +58,10 @@ class Function:
         self.fetches = list(fetches) if isinstance(fetches, (list, tuple)) else [fetches]
         self.updates = list(updates)
         self.name = name
+        #: Set to True to keep every intermediate value of each call in ``last_values``
+        #: (what ``viz.plot_graph(f, show_values=True)`` draws).
+        self.record_values = False
+        self.last_values: dict[G.Tensor, Any] = {}
         self._plans: dict[frozenset[G.Tensor], G.Plan] = {}
         self.plan = self._plan_for(frozenset(self.feed_dict))
 
@@ -97,7 +101,10 @@ class Function:
                 f"{len(inputs)} values; no value for {_names(missing)}. Only trailing inputs with "
                 "a default (such as the learning phase) may be left out."
             )
-        values = self._plan_for(frozenset(self.feed_dict)).run(feed)
+        plan = self._plan_for(frozenset(self.feed_dict))
+        values = plan.run(feed, record=self.record_values)
+        if self.record_values:
+            self.last_values = plan.last_values
         return [np.asarray(v) for v in values[: len(self.outputs)]]
 
     def __repr__(self) -> str:

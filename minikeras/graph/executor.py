@@ -93,6 +93,7 @@ class Plan:
         self.template: list[Any] = [None] * len(slot)
         self.variable_reads: list[tuple[int, Variable]] = []
         self.defaults: list[tuple[int, np.ndarray]] = []
+        self.slots = slot
         self.feed_slots = {t: slot[t] for t in self.feeds}
         computed: list[Op] = []
         for op in self.ops:
@@ -137,8 +138,13 @@ class Plan:
 
     # --- running --------------------------------------------------------------------
 
-    def run(self, feed: Mapping[Tensor, Any] | None = None) -> list[Any]:
-        """Compute the fetches from ``feed`` (``{tensor: value}``), then apply the updates."""
+    def run(self, feed: Mapping[Tensor, Any] | None = None, record: bool = False) -> list[Any]:
+        """Compute the fetches from ``feed`` (``{tensor: value}``), then apply the updates.
+
+        ``record=True`` keeps every value of the run in ``last_values`` (``{tensor: array}``,
+        variables as they were before the updates) instead of freeing them: for pictures
+        and debugging, at the cost of memory.
+        """
         vals = self.template.copy()
         for s, var in self.variable_reads:
             vals[s] = var.value
@@ -159,7 +165,7 @@ class Plan:
         try:
             for fn, ins, out, free in self.steps:
                 vals[out] = fn(*map(vals.__getitem__, ins))
-                for s in free:
+                for s in free if not record else ():
                     vals[s] = None
         except Exception as e:
             op = fn.__self__
@@ -168,6 +174,8 @@ class Plan:
             raise
         new_values = [_coerce_update(var, vals[s], copy) for var, s, copy in self.update_slots]
         outputs = [np.array(vals[s]) if copy else vals[s] for s, copy in self.fetch_slots]
+        if record:
+            self.last_values = {t: vals[s] for t, s in self.slots.items()}
         for var, value in new_values:
             var.value = value
         return outputs
