@@ -398,12 +398,12 @@ def test_steps_free_an_intermediate_after_its_last_use():
     b = mg.tanh(a)
     c = mg.sum(b)
     plan = mg.Plan([c], feeds=[x])
-    kinds = [fn.__self__.y for fn, *_ in plan.steps]
+    kinds = [step.op.y for step in plan.steps]
     assert kinds == [a, b, c]
-    (_, _, a_slot, _), (_, b_ins, b_slot, b_free), (_, c_ins, c_slot, c_free) = plan.steps
-    assert b_ins == (a_slot,) and a_slot in b_free
-    assert c_ins == (b_slot,) and b_slot in c_free
-    assert all(c_slot not in free for *_, free in plan.steps)
+    step_a, step_b, step_c = plan.steps
+    assert step_b.inputs == (step_a.out,) and step_a.out in step_b.free
+    assert step_c.inputs == (step_b.out,) and step_b.out in step_c.free
+    assert all(step_c.out not in step.free for step in plan.steps)
 
 
 def test_fetched_and_update_slots_are_never_freed():
@@ -413,8 +413,8 @@ def test_fetched_and_update_slots_are_never_freed():
     b = a + 1.0
     c = b * 3.0
     plan = mg.Plan([a, c], updates=[(v, b)], feeds=[x])
-    slot = {fn.__self__.y: out for fn, _, out, _ in plan.steps}
-    freed = {s for *_, free in plan.steps for s in free}
+    slot = {step.op.y: step.out for step in plan.steps}
+    freed = {s for step in plan.steps for s in step.free}
     assert slot[a] not in freed and slot[b] not in freed and slot[c] not in freed
     fa, fc = plan.run({x: [1.0, 2.0]})
     np.testing.assert_array_equal(fa, [2, 4])

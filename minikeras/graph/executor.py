@@ -9,8 +9,8 @@ together, from values computed before any of them. If anything fails, no variabl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -28,6 +28,32 @@ from .tensor import Tensor
 from .topo import topo_sort
 
 Update = tuple[Variable, Tensor]
+
+
+class Step(NamedTuple):
+    """One line of a compiled plan: ``vals[out] = forward(vals[a], vals[b])``.
+
+    Inputs sit in ``a`` and ``b`` (``-1`` when absent) so the run loop can call the op
+    without building an argument list; an op with no or more than two inputs lists them
+    all in ``ins`` instead. ``free`` are the slots whose last reader is this step.
+    """
+
+    forward: Callable[..., Any]
+    a: int
+    b: int
+    ins: tuple[int, ...] | None
+    out: int
+    free: tuple[int, ...]
+
+    @property
+    def op(self) -> Op:
+        return self.forward.__self__  # type: ignore[attr-defined]
+
+    @property
+    def inputs(self) -> tuple[int, ...]:
+        if self.ins is not None:
+            return self.ins
+        return (self.a,) if self.b < 0 else (self.a, self.b)
 
 
 class Plan:
@@ -95,13 +121,17 @@ class Plan:
         self.defaults: list[tuple[int, np.ndarray]] = []
         self.slots = slot
         self.feed_slots = {t: slot[t] for t in self.feeds}
+        self.scalar_reads: list[tuple[int, Variable]] = []
         computed: list[Op] = []
         for op in self.ops:
-            s = slot[op.y]
+            y = op.outputs[0]
+            s = slot[y]
+            # Shape-() values travel as NumPy scalars, not 0-d arrays: arithmetic on
+            # scalars skips NumPy's array machinery and is several times faster.
             if isinstance(op, Const):
-                self.template[s] = op.value
-            elif isinstance(op.y, Variable):
-                self.variable_reads.append((s, op.y))
+                self.template[s] = op.value[()] if y.shape == () else op.value
+            elif isinstance(y, Variable):
+                (self.scalar_reads if y.shape == () else self.variable_reads).append((s, y))
             elif isinstance(op, PlaceholderWithDefault):
                 self.defaults.append((s, op.default))
             elif not isinstance(op, Placeholder):
@@ -121,13 +151,17 @@ class Plan:
             for x in op.inputs:
                 last_use[slot[x]] = k
         frees: list[list[int]] = [[] for _ in computed]
+        scalars = {s for t, s in slot.items() if t.shape == ()}
         for s, k in last_use.items():
-            if s not in keep:
+            if s not in keep and s not in scalars:  # a scalar is no buffer worth freeing
                 frees[k].append(s)
-        self.steps = [
-            (op.forward, tuple(slot[x] for x in op.inputs), slot[op.y], tuple(frees[k]))
-            for k, op in enumerate(computed)
-        ]
+        self.steps: list[Step] = []
+        for k, op in enumerate(computed):
+            ins = tuple(slot[x] for x in op.inputs)
+            a = ins[0] if 1 <= len(ins) <= 2 else -1
+            b = ins[1] if len(ins) == 2 else -1
+            self.steps.append(Step(op.forward, a, b, None if a >= 0 else ins, slot[op.outputs[0]],
+                                   tuple(frees[k])))
         # A value that is not a fresh array made by a step (a fed array, a variable's own
         # array, a view of one) is copied before a variable or the user keeps it: else
         # writing into one would silently change the other.
@@ -148,6 +182,8 @@ class Plan:
         vals = self.template.copy()
         for s, var in self.variable_reads:
             vals[s] = var.value
+        for s, var in self.scalar_reads:
+            vals[s] = var.value[()]
         for s, default in self.defaults:
             vals[s] = default
         feed = feed or {}
@@ -161,15 +197,22 @@ class Plan:
                     f"{getattr(t, 'name', t)} is fed but is not one of this plan's feeds "
                     f"({', '.join(f.name for f in self.feeds) or 'none'})."
                 )
-            vals[s] = check_feed(t, value)
+            arr = check_feed(t, value)
+            vals[s] = arr[()] if arr.ndim == 0 else arr
+        steps = self.steps if not record else [step._replace(free=()) for step in self.steps]
         try:
-            for fn, ins, out, free in self.steps:
-                vals[out] = fn(*map(vals.__getitem__, ins))
-                for s in free if not record else ():
+            for fn, a, b, ins, out, free in steps:
+                if ins is not None:
+                    vals[out] = fn(*[vals[i] for i in ins])
+                elif b >= 0:
+                    vals[out] = fn(vals[a], vals[b])
+                else:
+                    vals[out] = fn(vals[a])
+                for s in free:
                     vals[s] = None
         except Exception as e:
             op = fn.__self__
-            shapes = ", ".join(f"{x.name}: {np.shape(vals[i])}" for x, i in zip(op.inputs, ins))
+            shapes = ", ".join(f"{x.name}: {np.shape(vals[self.slots[x]])}" for x in op.inputs)
             e.add_note(f"(raised while computing {op.name}, a {op.type} op, from {shapes or 'no inputs'})")
             raise
         new_values = [_coerce_update(var, vals[s], copy) for var, s, copy in self.update_slots]
