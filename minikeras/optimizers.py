@@ -67,7 +67,8 @@ class Optimizer:
         if self.clipnorm is not None and self.clipnorm > 0:
             norm = K.sqrt(sum(K.sum(K.square(g)) for g in grads))
             c = self.clipnorm
-            grads = [K.switch(norm >= c, g * c / norm, g) for g in grads]
+            # g * c / norm when norm >= c, else g: one formula, and no 0/0 when all g are 0.
+            grads = [g * (c / K.maximum(norm, c)) for g in grads]
         if self.clipvalue is not None and self.clipvalue > 0:
             grads = [K.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads

@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .. import backend as K
 from ..graph import Tensor, Variable
 from .base_layer import Layer, to_list, to_snake_case, unpack_singleton
@@ -199,6 +201,29 @@ class Network(Layer):
         if not self.trainable:
             weights = [w for layer in self.layers for w in layer.trainable_weights] + weights
         return _dedupe(weights)
+
+    @property
+    def weights(self) -> list[Variable]:
+        """Layer by layer, each layer's own order (freezing a layer does not reorder them)."""
+        return _dedupe([w for layer in self.layers for w in layer.weights])
+
+    def get_weights(self) -> list[Any]:
+        return K.batch_get_value(self.weights)
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        params = self.weights
+        if len(params) != len(weights):
+            raise ValueError(
+                f"You called `set_weights(weights)` on model {self.name} with a list of "
+                f"{len(weights)} arrays, but the model has {len(params)} weights."
+            )
+        for p, w in zip(params, weights):
+            if tuple(p.shape) != tuple(np.shape(w)):
+                raise ValueError(
+                    f"Layer weight shape {tuple(p.shape)} not compatible with provided weight "
+                    f"shape {tuple(np.shape(w))} (weight {p.name})"
+                )
+        K.batch_set_value(list(zip(params, weights)))
 
     @property
     def updates(self) -> list[Any]:

@@ -11,7 +11,7 @@ from .. import backend as K
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers
-from ..callbacks import Callback, CallbackList, History, ProgbarLogger
+from ..callbacks import Callback, CallbackList, History, Progbar, ProgbarLogger
 from ..engine import Network
 from .loop import batches, run_batches
 
@@ -204,6 +204,8 @@ class Model(Network):
         ins = self._training_arrays(x, y, sample_weight)
         f = self._make_test_function()
         totals = run_batches(f, ins, batch_size or 32, self._phase_value(0))
+        if verbose:
+            Progbar(len(ins[0])).update(len(ins[0]), dict(zip(self.metrics_names, map(float, totals))))
         return _unpack(list(totals))
 
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = 32, epochs: int = 1,
@@ -236,10 +238,10 @@ class Model(Network):
         hooks.set_params({"batch_size": batch_size, "epochs": epochs, "samples": len(ins[0]),
                           "verbose": verbose, "metrics": metrics})
         self.stop_training = False
-        hooks.on_train_begin()
+        hooks.on_train_begin({})
         n = len(ins[0])
         for epoch in range(initial_epoch, epochs):
-            hooks.on_epoch_begin(epoch)
+            hooks.on_epoch_begin(epoch, {})
             order = np.random.permutation(n) if shuffle else np.arange(n)
             totals = np.zeros(len(names))
             for b, index in enumerate(batches(order, batch_size or 32)):
@@ -249,6 +251,8 @@ class Model(Network):
                 logs.update({k: float(v) for k, v in zip(names, outs)})
                 totals += np.array([float(v) for v in outs]) * len(index)
                 hooks.on_batch_end(b, logs)
+                if self.stop_training:
+                    break
             epoch_logs = {k: float(v) for k, v in zip(names, totals / max(n, 1))}
             if test is not None and val_ins is not None:
                 val = run_batches(test, val_ins, batch_size or 32, self._phase_value(0))
@@ -256,7 +260,8 @@ class Model(Network):
             hooks.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
-        hooks.on_train_end()
+        hooks.on_train_end({})
+        self.history = history
         return history
 
     # --- feeding arrays -------------------------------------------------------------
