@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend as K
 from .. import losses as losses_module
 from .. import metrics as metrics_module
-from .. import optimizers
+from .. import optimizers, saving
 from ..callbacks import Callback, CallbackList, History, Progbar, ProgbarLogger
 from ..engine import Network
 from .loop import batches, run_batches
@@ -263,6 +263,24 @@ class Model(Network):
         hooks.on_train_end({})
         self.history = history
         return history
+
+    # --- saving: the work is done in minikeras.saving ---------------------------------
+
+    def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
+        """Architecture, weights and training state in one .h5 file (Keras's layout)."""
+        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Only the weights, layer by layer, in Keras's .h5 layout."""
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any, by_name: bool = False, skip_mismatch: bool = False) -> None:
+        """Weights from a save_weights or save file: by position, or by layer name."""
+        saving.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as JSON, without weights (``kwargs`` go to ``json.dumps``)."""
+        return saving.model_to_json(self, **kwargs)
 
     # --- feeding arrays -------------------------------------------------------------
 
