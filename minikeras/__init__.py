@@ -2,7 +2,7 @@
 
 ``import minikeras as keras`` gives the Keras names: ``keras.Input``, ``keras.Model``,
 ``keras.Sequential``, ``keras.layers``, ``keras.optimizers``, ``keras.losses``,
-``keras.backend``.
+``keras.backend``, ``keras.datasets``.
 """
 
 from . import (
@@ -10,6 +10,7 @@ from . import (
     backend,
     callbacks,
     constraints,
+    datasets,
     graph,
     initializers,
     layers,

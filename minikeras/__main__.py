@@ -1,41 +1,61 @@
-"""``python -m minikeras``: the demo. Builds a tiny graph, differentiates it, runs both."""
+"""``python -m minikeras``: the demo. Train on the digits, then look inside the model.
+
+It answers, on a real model, the questions Keras users keep asking: what a layer's output
+is, how ``K.function`` gets an intermediate value, and how to see the value *before* the
+last activation.
+"""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-from minikeras import graph as G
+import minikeras as keras
+from minikeras import backend as K
+from minikeras.datasets import digits
+from minikeras.layers import Dense, Dropout
 
 
-def demo() -> None:
-    x = G.placeholder((None, 3), dtype="float64", name="x")
-    w = G.variable(np.array([[0.5, -1.0], [0.25, 2.0], [-0.75, 0.5]]), dtype="float64", name="w")
-    b = G.variable(np.zeros(2), dtype="float64", name="b")
-    with G.name_scope("dense_1"):
-        y = G.relu(G.bias_add(G.matmul(x, w), b))
-    loss = G.mean(G.square(y))
-    grad_w, grad_b = G.gradients(loss, [w, b])
+def demo(epochs: int = 20) -> None:
+    np.random.seed(0)
+    (x_train, y_train), (x_test, y_test) = digits.load_data()
+    x_train = x_train.reshape(-1, 64).astype("float32") / 16
+    x_test = x_test.reshape(-1, 64).astype("float32") / 16
+    print(f"Digits: {len(x_train)} training and {len(x_test)} test images of 8x8 pixels.\n")
 
-    print("Nothing has been computed yet: these are graph nodes.")
-    for t in (y, y.op.inputs[0], loss, grad_w, grad_b):
-        print(f"  {t!r:70} made by a {t.op.type} op")
-    print(f"  the graph holds {len(G.get_default_graph().ops)} ops")
+    model = keras.Sequential([
+        Dense(128, activation="relu", input_shape=(64,), name="hidden"),
+        Dropout(0.2),
+        Dense(10, activation="softmax", name="classes"),
+    ])
+    model.summary()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=1)
+    loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
+    print(f"\nTest accuracy: {accuracy:.3f} (loss {loss:.3f})")
 
-    plan = G.Plan([loss, grad_w, grad_b], feeds=[x])
-    xv = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]])
-    loss_v, gw, gb = plan.run({x: xv})
-    print(f"\nOne run of {plan}:")
-    print(f"  loss = {float(loss_v):.6f}")
-    print("  d loss / d w =")
-    print("    " + np.array2string(gw, precision=6, prefix="    "))
-    print("  d loss / d b = " + np.array2string(gb, precision=6))
+    print("\nA layer's output is a symbolic tensor, not a value:")
+    for layer in model.layers:
+        print(f"  {layer.name:8} -> {layer.output!r}")
 
-    # The same numbers by hand, so the demo checks itself.
-    z = xv @ w.get_value() + b.get_value()
-    gy = 2 * np.maximum(z, 0) * (z > 0) / z.size
-    assert np.allclose(gw, xv.T @ gy) and np.allclose(gb, gy.sum(0))
-    print("\nThe symbolic gradient matches the hand-derived one.")
+    hidden = K.function([model.input], [model.get_layer("hidden").output])
+    (h,) = hidden([x_test[:3]])
+    print(f"\nK.function([model.input], [hidden.output]) on 3 images: shape {h.shape}, "
+          f"{(h > 0).mean():.0%} of the ReLUs active")
+
+    logits = model.output.op.inputs[0]  # the input of the softmax: the value before it
+    (z,) = K.function([model.input], [logits])([x_test[:1]])
+    p = model.predict(x_test[:1])
+    print(f"Before the softmax, {logits.name}: {np.round(z[0], 1)}")
+    print(f"After it, predicted {p[0].argmax()} with probability {p[0].max():.3f}; "
+          f"the true label is {y_test[0]}.")
+    assert np.allclose(np.exp(z) / np.exp(z).sum(), p, atol=1e-5)
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "plot":
+        from minikeras.viz.cli import main
+
+        sys.exit(main(sys.argv[2:]))
     demo()
