@@ -234,6 +234,7 @@ class Adam(Optimizer):
         self.amsgrad = amsgrad
 
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
+        # TASK adam: build Keras 2's Adam step (iterations, m, v, vhat, params); return the updates
         grads = self.get_gradients(loss, params)
         self.updates = [K.update_add(self.iterations, 1)]
         lr = self._decayed(self.lr)
@@ -260,6 +261,7 @@ class Adam(Optimizer):
             self.updates.append(K.update(v, v_t))
             self.updates.append(K.update(p, self._constrained(p, new_p)))
         return self.updates
+        # END TASK
 
     def get_config(self) -> dict[str, Any]:
         return {"learning_rate": float(K.get_value(self.lr)), "beta_1": float(K.get_value(self.beta_1)),

@@ -99,6 +99,7 @@ class Network(Layer):
 
     def _map_graph_network(self) -> None:
         """Find the nodes and layers between inputs and outputs, ordered by depth."""
+        # TASK layer_discovery: fill _network_nodes, _nodes_by_depth, _layers_by_depth and _layers (by depth)
         order: list[Node] = []
         layer_indices: dict[Layer, int] = {}
         self._network_nodes: set[str] = set()
@@ -164,6 +165,7 @@ class Network(Layer):
                     f'The name "{name}" is used {names.count(name)} times in the model. All layer '
                     "names should be unique."
                 )
+        # END TASK
 
     # --- as a layer ----------------------------------------------------------------
 

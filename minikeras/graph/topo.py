@@ -16,6 +16,7 @@ def topo_sort(targets: Iterable[Tensor], stop: Iterable[Tensor] = ()) -> list[Op
     the order the op lists them. The ops of ``stop`` tensors are left out: their values
     will be given (fed), not computed.
     """
+    # TASK topo_sort: return the ops that compute targets, producers first, each once, none beyond stop
     stopped = {t.op for t in stop}
     order: list[Op] = []
     done: set[Op] = set()
@@ -37,3 +38,4 @@ def topo_sort(targets: Iterable[Tensor], stop: Iterable[Tensor] = ()) -> list[Op
                 done.add(op)
                 order.append(op)
     return order
+    # END TASK
