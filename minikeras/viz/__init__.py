@@ -1,0 +1,5 @@
+"""Floor 5: pictures of layer graphs and op graphs, rendered without a system Graphviz."""
+
+from .layers import model_to_dot, plot_model
+from .ops import graph_to_dot, plot_graph
+from .render import Picture

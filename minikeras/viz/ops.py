@@ -1,0 +1,246 @@
+"""``plot_graph``: the op graph under a tensor, a ``Function`` or a ``Model``.
+
+Placeholders, variables, constants, ordinary ops, gradient ops and update ops each have
+their own shape and colour (a legend says which). Ops are grouped in clusters by their
+name scope, so a Dense shows as a box ``dense_1`` around ``MatMul``, ``BiasAdd``, ``Relu``.
+For a ``Function``, the ops its plan runs are drawn bold and the ops it does not need are
+dimmed; its updates are dashed arrows back into the variables they change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..backend import Function
+from ..engine import Network
+from ..graph import Op, Tensor, topo_sort
+from ..graph.ops.state import AssignOp, Const, Placeholder, Variable
+from .dot import attrs, graph_header, quote, shape_text
+from .render import Picture
+
+#: kind -> (DOT shape, fill colour, what the legend calls it)
+STYLES = {
+    "placeholder": ("invhouse", "#fde9b5", "placeholder (fed)"),
+    "variable": ("cylinder", "#c9e7c9", "variable (state)"),
+    "constant": ("note", "#eeeeee", "constant"),
+    "op": ("box", "#dbe8f7", "op"),
+    "gradient": ("box", "#f6d5d5", "gradient op"),
+    "update": ("box", "#e3d7f3", "update (assign) op"),
+}
+_GRADIENT_SCOPE = re.compile(r"(^|/)gradients(_\d+)?/")
+
+
+def kind(op: Op) -> str:
+    """Which of the legend's kinds ``op`` is."""
+    if isinstance(op, Placeholder):
+        return "placeholder"
+    if isinstance(op.outputs[0], Variable):
+        return "variable"
+    if isinstance(op, Const):
+        return "constant"
+    if isinstance(op, AssignOp):
+        return "update"
+    if _GRADIENT_SCOPE.search(op.name):
+        return "gradient"
+    return "op"
+
+
+def _targets(what: Any) -> tuple[list[Tensor], Function | None]:
+    if isinstance(what, Function):
+        return list(what.outputs) + list(what.fetches) + [t for _, t in what.plan.updates], what
+    if isinstance(what, Network):
+        return list(what.outputs), None
+    if isinstance(what, Tensor):
+        return [what], None
+    if isinstance(what, Sequence) and all(isinstance(t, Tensor) for t in what):
+        return list(what), None
+    raise TypeError(
+        f"plot_graph draws a Tensor, a list of Tensors, a K.function or a Model; got "
+        f"{type(what).__name__}. (For a layer, draw layer.output.)"
+    )
+
+
+def _summary(value: Any) -> str:
+    """A value in a few characters: small arrays in full, big ones as statistics."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        return f"{arr.dtype}{shape_text(arr.shape)}"
+    if arr.size <= 4:
+        text = np.array2string(arr.astype(float) if arr.dtype.kind == "b" else arr, precision=3,
+                               separator=", ", suppress_small=True, max_line_width=10_000)
+        return "= " + text
+    a = arr.astype(float)
+    return f"{shape_text(arr.shape)} mean {a.mean():.3g} [{a.min():.3g}, {a.max():.3g}]"
+
+
+def _scope(name: str, depth: int) -> tuple[str, ...]:
+    return tuple(name.split("/")[:-1][:depth])
+
+
+def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
+                 show_legend: bool = True, rankdir: str = "TB", cluster_depth: int = 2,
+                 max_nodes: int | None = None, collapse: Sequence[str] | bool | None = None,
+                 dpi: int | None = 96) -> str:
+    """The DOT text of the op graph ``plot_graph`` draws (see there for the options)."""
+    targets, function = _targets(what)
+    ops = topo_sort(targets)
+    run: set[Op] | None = None
+    values: dict[Tensor, Any] = {}
+    if function is not None:
+        run = set(function.plan.ops) | {t.op for t in function.plan.feeds}
+        if show_values:
+            if not function.last_values:
+                raise ValueError(
+                    "This function has no recorded values to show: set f.record_values = True, "
+                    "call f once, then draw it."
+                )
+            values = function.last_values
+    elif show_values:
+        raise ValueError("show_values needs a K.function (its last call's values are what is shown).")
+
+    collapsed = _collapsed_scopes(ops, collapse, max_nodes)
+    group = {op: _group(op, collapsed) for op in ops}
+    lines = graph_header(rankdir, dpi)
+    _emit_clusters(ops, group, collapsed, cluster_depth, run, values, show_shapes, lines)
+    seen: set[str] = set()
+    for op in ops:
+        for i, x in enumerate(op.inputs):
+            a, b = group[x.op], group[op]
+            edge = f"  {quote(a)} -> {quote(b)};"
+            if a == b or edge in seen:
+                continue
+            seen.add(edge)
+            if isinstance(op, AssignOp) and i == 0:
+                # The arrow points back into the variable: the assign op writes it (after
+                # the run). dir=back keeps the layout flowing downwards.
+                style = attrs(dir="back", style="dashed", color="#7b4fb5", label="update")
+            else:
+                dim = run is not None and (x.op not in run or op not in run)
+                style = attrs(color="#cccccc" if dim else None)
+            lines.append(f"  {quote(a)} -> {quote(b)}{style};")
+    if function is not None:
+        for var, value in function.plan.updates:
+            if not isinstance(value.op, AssignOp) and value.op in group and var.op in group:
+                lines.append(f"  {quote(group[value.op])} -> {quote(group[var.op])}"
+                             f"{attrs(style='dashed', color='#7b4fb5', label='update', constraint='false')};")
+    if show_legend:
+        present = {kind(op) for op in ops}
+        _legend(lines, [k for k in STYLES if k in present])
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _collapsed_scopes(ops: list[Op], collapse: Sequence[str] | bool | None,
+                      max_nodes: int | None) -> set[str]:
+    scopes = [op.name.split("/")[0] for op in ops if "/" in op.name]
+    if collapse is True or (max_nodes is not None and len(ops) > max_nodes):
+        return set(scopes)
+    return set(collapse or ())
+
+
+def _group(op: Op, collapsed: set[str]) -> str:
+    """The DOT node an op is drawn as: itself, or its collapsed top-level scope."""
+    top = op.name.split("/")[0]
+    return top if "/" in op.name and top in collapsed else op.name
+
+
+def _label(op: Op, show_shapes: bool, values: dict[Tensor, Any]) -> str:
+    short = op.name.rsplit("/", 1)[-1]
+    lines = [short] if short == op.type else [short, op.type]
+    if show_shapes:
+        lines.append(shape_text(op.outputs[0].shape))
+    if op.outputs[0] in values:
+        lines.append(_summary(values[op.outputs[0]]))
+    return "\n".join(lines)
+
+
+def _node(op: Op, run: set[Op] | None, values: dict[Tensor, Any], show_shapes: bool) -> str:
+    shape, fill, _ = STYLES[kind(op)]
+    style = "filled" if shape in ("invhouse", "cylinder", "note") else "rounded,filled"
+    extra: dict[str, Any] = {}
+    if run is not None and op not in run:
+        extra = {"color": "#bbbbbb", "fontcolor": "#999999", "fillcolor": "#f4f4f4"}
+    elif run is not None:
+        extra = {"penwidth": "2"}
+    options = {"label": _label(op, show_shapes, values), "shape": shape, "style": style,
+               "fillcolor": fill, **extra}
+    return f"{quote(op.name)}{attrs(**options)};"
+
+
+def _emit_clusters(ops: list[Op], group: dict[Op, str], collapsed: set[str], depth: int,
+                   run: set[Op] | None, values: dict[Tensor, Any], show_shapes: bool,
+                   lines: list[str]) -> None:
+    """Nest the nodes in clusters by scope, in the order their first op appears."""
+    tree: dict[tuple[str, ...], list[str]] = {}
+    order: list[tuple[str, ...]] = []
+    for op in ops:
+        if group[op] != op.name:  # inside a collapsed scope
+            name = group[op]
+            box = attrs(label=name + " (collapsed)", shape="box3d", style="filled", fillcolor="#dbe8f7")
+            entry = f"{quote(name)}{box};"
+            scope: tuple[str, ...] = ()
+        else:
+            entry, scope = _node(op, run, values, show_shapes), _scope(op.name, depth)
+        for i in range(len(scope) + 1):
+            if scope[:i] not in tree:
+                tree[scope[:i]] = []
+                order.append(scope[:i])
+        if entry not in tree[scope]:
+            tree[scope].append(entry)
+
+    def emit(scope: tuple[str, ...], indent: str) -> None:
+        for entry in tree[scope]:
+            lines.append(indent + entry)
+        for child in order:
+            if len(child) == len(scope) + 1 and child[: len(scope)] == scope:
+                label = child[-1]
+                lines.append(f"{indent}subgraph {quote('cluster_' + '/'.join(child))} {{")
+                color = "#c98b8b" if _GRADIENT_SCOPE.search("/".join(child) + "/") else "#888888"
+                frame = attrs(label=label, style="rounded", color=color, fontsize="10")
+                lines.append(f"{indent}  graph{frame};")
+                emit(child, indent + "  ")
+                lines.append(f"{indent}}}")
+
+    emit((), "  ")
+
+
+def _legend(lines: list[str], kinds: list[str]) -> None:
+    lines.append(f"  subgraph {quote('cluster_legend')} {{")
+    lines.append(f"    graph{attrs(label='legend', style='dashed', color='#aaaaaa', fontsize='10')};")
+    previous = None
+    for k in kinds:
+        shape, fill, text = STYLES[k]
+        style = "filled" if shape in ("invhouse", "cylinder", "note") else "rounded,filled"
+        sample = attrs(label=text, shape=shape, style=style, fillcolor=fill, fontsize="9")
+        lines.append(f"    {quote('legend_' + k)}{sample};")
+        if previous:
+            lines.append(f"    {quote(previous)} -> {quote('legend_' + k)}{attrs(style='invis')};")
+        previous = "legend_" + k
+    lines.append("  }")
+
+
+def plot_graph(what: Any, to_file: str | None = None, show_shapes: bool = True,
+               show_values: bool = False, show_legend: bool = True, rankdir: str = "TB",
+               cluster_depth: int = 2, max_nodes: int | None = None,
+               collapse: Sequence[str] | bool | None = None, dpi: int = 96) -> Picture:
+    """Draw the ops under ``what``: a Tensor, a list of Tensors, a ``K.function`` or a Model.
+
+    - a Function's ops are drawn bold, the ops it does not run dimmed, its updates dashed;
+    - ``show_values=True`` writes the values of the Function's last call on its ops (set
+      ``f.record_values = True`` before calling it);
+    - ``collapse=["dense_1"]`` (or ``True``, or more ops than ``max_nodes``) draws a layer's
+      scope as one box, so big graphs stay readable.
+
+    A student's usual surprise: the gradient ops are part of the same graph, in their
+    own ``gradients`` scope, drawn in red.
+    """
+    source = graph_to_dot(what, show_shapes, show_values, show_legend, rankdir, cluster_depth,
+                          max_nodes, collapse, dpi)
+    picture = Picture(source, dpi=dpi)
+    if to_file:
+        picture.save(to_file)
+    return picture
