@@ -146,3 +146,9 @@ def test_cli_draws_the_example_and_a_saved_model(tmp_path: Path) -> None:
 def test_plot_graph_refuses_other_things() -> None:
     with pytest.raises(TypeError, match="For a layer, draw layer.output"):
         plot_graph(Dense(2))
+
+
+def test_pictures_display_inline_in_jupyter_without_system_graphviz(no_system_dot: None) -> None:
+    model = keras.Sequential([Dense(2, input_shape=(3,), name="shown")])
+    bundle = plot_model(model, to_file=None)._repr_mimebundle_()
+    assert "shown: Dense" in bundle["image/svg+xml"]
