@@ -128,7 +128,7 @@ def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
                 lines.append(f"  {quote(group[value.op])} -> {quote(group[var.op])}"
                              f"{attrs(style='dashed', color='#7b4fb5', label='update', constraint='false')};")
     if show_legend:
-        present = {kind(op) for op in ops}
+        present = {kind(op) for op in ops if group[op] == op.name}  # only what is drawn
         _legend(lines, [k for k in STYLES if k in present])
     lines.append("}")
     return "\n".join(lines) + "\n"
