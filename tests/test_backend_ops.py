@@ -275,3 +275,22 @@ def test_conv2d_and_pool2d_follow_keras_signatures() -> None:
     assert K.int_shape(K.pool2d(y, (2, 2), strides=(2, 2), pool_mode="avg")) == (None, 1, 1, 5)
     with pytest.raises(ValueError, match="only data_format='channels_last'"):
         K.conv2d(x, kernel, data_format="channels_first")
+
+
+def test_numpy_seed_makes_unseeded_dropout_repeatable() -> None:
+    def run() -> np.ndarray:
+        K.clear_session()
+        np.random.seed(0)
+        x = K.placeholder(shape=(None, 6))
+        f = K.function([x, K.learning_phase()], [K.in_train_phase(K.dropout(x, 0.5), x)])
+        return f([np.ones((3, 6)), 1])[0]
+
+    np.testing.assert_array_equal(run(), run())
+
+
+def test_a_function_compiled_before_clear_session_is_refused() -> None:
+    x = K.placeholder(shape=(2,))
+    f = K.function([x], [x * 2])
+    K.clear_session()
+    with pytest.raises(ValueError, match="compiled in a graph discarded by K.clear_session"):
+        f([np.ones(2)])

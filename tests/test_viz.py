@@ -152,3 +152,16 @@ def test_pictures_display_inline_in_jupyter_without_system_graphviz(no_system_do
     model = keras.Sequential([Dense(2, input_shape=(3,), name="shown")])
     bundle = plot_model(model, to_file=None)._repr_mimebundle_()
     assert "shown: Dense" in bundle["image/svg+xml"]
+
+
+def test_collapsing_keeps_update_arrows() -> None:
+    from minikeras.optimizers import SGD
+
+    x = K.placeholder(shape=(None, 2), name="x")
+    with K.name_scope("layer"):
+        w = K.variable(np.ones((2, 1)), name="w")
+        y = K.dot(x, w)
+    with K.name_scope("step"):
+        updates = SGD(lr=0.1).get_updates(loss=K.mean(K.square(y)), params=[w])
+    f = K.function([x], [y], updates=updates)
+    assert plot_graph(f, collapse=["step"]).source.count('label="update"') >= 1

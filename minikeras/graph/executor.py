@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .graph import get_default_graph
 from .op import Op
 from .ops.state import (
     AssignOp,
@@ -71,6 +72,7 @@ class Plan:
         self.feeds = [_check_tensor(t, "feed") for t in feeds]
         self.updates = _normalize_updates(updates)
         targets = self.fetches + [t for _, t in self.updates]
+        self.graph = get_default_graph()
         self.ops: list[Op] = topo_sort(targets, stop=self.feeds)
         self._add_assign_ops()
         self._check_placeholders()
@@ -179,6 +181,12 @@ class Plan:
         variables as they were before the updates) instead of freeing them: for pictures
         and debugging, at the cost of memory.
         """
+        if not self.graph.alive:
+            raise ValueError(
+                "This plan (a K.function, or a model's predict/train function) was compiled in a "
+                "graph discarded by K.clear_session() / reset_default_graph(); rebuild the model "
+                "or the function in the current graph."
+            )
         vals = self.template.copy()
         for s, var in self.variable_reads:
             vals[s] = var.value

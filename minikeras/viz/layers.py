@@ -84,7 +84,7 @@ def _edges(model: Network, edges: list[str], entry: dict[str, list[str]], exit_:
                 source = sources[node.tensor_indices[i]] if len(sources) > 1 else sources[0]
                 target = targets[i] if len(targets) == len(node.inbound_layers) else targets[0]
                 line = f"  {quote(source)} -> {quote(target)};"
-                if line not in edges:
+                if source != target and line not in edges:  # an expanded model's own input
                     edges.append(line)
 
 

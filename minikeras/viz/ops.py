@@ -106,15 +106,15 @@ def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
     group = {op: _group(op, collapsed) for op in ops}
     lines = graph_header(rankdir, dpi)
     _emit_clusters(ops, group, collapsed, cluster_depth, run, values, show_shapes, lines)
-    seen: set[str] = set()
+    seen: set[tuple[str, str, bool]] = set()
     for op in ops:
         for i, x in enumerate(op.inputs):
             a, b = group[x.op], group[op]
-            edge = f"  {quote(a)} -> {quote(b)};"
-            if a == b or edge in seen:
+            update = isinstance(op, AssignOp) and i == 0
+            if a == b or (a, b, update) in seen:
                 continue
-            seen.add(edge)
-            if isinstance(op, AssignOp) and i == 0:
+            seen.add((a, b, update))
+            if update:
                 # The arrow points back into the variable: the assign op writes it (after
                 # the run). dir=back keeps the layout flowing downwards.
                 style = attrs(dir="back", style="dashed", color="#7b4fb5", label="update")

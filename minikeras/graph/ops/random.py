@@ -20,7 +20,10 @@ class RandomOp(Op):
 
     def __init__(self, *inputs: Tensor, **attrs: Any) -> None:
         super().__init__(*inputs, **attrs)
-        self.rng = np.random.default_rng(self.seed)
+        # Like Keras, an op without a seed takes one from NumPy's global generator, so
+        # np.random.seed(...) before building a model makes its dropout masks repeatable.
+        seed = self.seed if self.seed is not None else int(np.random.randint(10_000_000))
+        self.rng = np.random.default_rng(seed)
 
     def infer(self, *shape_tensor: Tensor) -> tuple[Shape, str]:
         if shape_tensor:
