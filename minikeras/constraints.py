@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import backend as K
+from . import objects
 from .graph import Tensor
 
 
@@ -105,29 +106,15 @@ _OBJECTS: dict[str, Callable[..., Any]] = {
 
 
 def serialize(constraint: Any) -> dict[str, Any] | None:
-    if constraint is None:
-        return None
-    if not hasattr(constraint, "get_config"):
-        raise ValueError(f"Cannot serialize constraint {constraint!r}: it has no get_config.")
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    return objects.serialize(constraint, "constraint")
 
 
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
-    name = config["class_name"]
-    factory = (custom_objects or {}).get(name) or _OBJECTS.get(name)
-    if factory is None:
-        raise ValueError(f"Unknown constraint: {name}. Known names: {sorted(_OBJECTS)}.")
-    return factory(**(config.get("config") or {}))
+    return objects.deserialize(config, _OBJECTS, "constraint", custom_objects)
 
 
 def get(identifier: Any) -> Any:
     """``None``, a name (``"non_neg"``), a config dict or a callable."""
     if identifier is None:
         return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize({"class_name": identifier, "config": {}})
-    if callable(identifier):
-        return identifier
-    raise ValueError("Could not interpret constraint identifier: " + str(identifier))
+    return objects.get(identifier, _OBJECTS, "constraint")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import objects
 from .backend import floatx
 
 Shape = tuple[int, ...]
@@ -331,33 +332,13 @@ _OBJECTS: dict[str, Callable[..., Any]] = {
 
 
 def serialize(initializer: Any) -> dict[str, Any] | None:
-    """``{"class_name": ..., "config": ...}``, the form Keras saves in layer configs."""
-    if initializer is None:
-        return None
-    if not hasattr(initializer, "get_config"):
-        name = getattr(initializer, "__name__", repr(initializer))
-        raise ValueError(f"Cannot serialize initializer {name}: it has no get_config. "
-                         "Use an Initializer subclass to make the layer's config saveable.")
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    return objects.serialize(initializer, "initializer")
 
 
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
-    """An initializer from ``{"class_name": ..., "config": ...}`` (other keys are ignored)."""
-    if "class_name" not in config:
-        raise ValueError(f"Improper config format: {config} (expected class_name and config).")
-    name = config["class_name"]
-    factory = (custom_objects or {}).get(name) or _OBJECTS.get(name)
-    if factory is None:
-        raise ValueError(f"Unknown initializer: {name}. Known names: {sorted(_OBJECTS)}.")
-    return factory(**(config.get("config") or {}))
+    return objects.deserialize(config, _OBJECTS, "initializer", custom_objects)
 
 
 def get(identifier: Any) -> Any:
     """A name (``"glorot_uniform"``), a config dict, an instance or any callable to an initializer."""
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize({"class_name": identifier, "config": {}})
-    if callable(identifier):
-        return identifier
-    raise ValueError("Could not interpret initializer identifier:", identifier)
+    return objects.get(identifier, _OBJECTS, "initializer")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import backend as K
+from . import objects
 from .graph import Tensor
 
 
@@ -84,29 +85,15 @@ _OBJECTS: dict[str, Callable[..., Any]] = {
 
 
 def serialize(regularizer: Any) -> dict[str, Any] | None:
-    if regularizer is None:
-        return None
-    if not hasattr(regularizer, "get_config"):
-        raise ValueError(f"Cannot serialize regularizer {regularizer!r}: it has no get_config.")
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return objects.serialize(regularizer, "regularizer")
 
 
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
-    name = config["class_name"]
-    factory = (custom_objects or {}).get(name) or _OBJECTS.get(name)
-    if factory is None:
-        raise ValueError(f"Unknown regularizer: {name}. Known names: {sorted(_OBJECTS)}.")
-    return factory(**(config.get("config") or {}))
+    return objects.deserialize(config, _OBJECTS, "regularizer", custom_objects)
 
 
 def get(identifier: Any) -> Any:
     """``None``, a name (``"l2"`` means ``l2(0.01)``), a config dict or a callable."""
     if identifier is None:
         return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize({"class_name": identifier, "config": {}})
-    if callable(identifier):
-        return identifier
-    raise ValueError("Could not interpret regularizer identifier: " + str(identifier))
+    return objects.get(identifier, _OBJECTS, "regularizer")
