@@ -44,7 +44,8 @@ def dense_ops() -> Picture:
     """plot_graph of a layer output: the ops of two Dense layers, clustered by layer."""
     K.clear_session()
     x = Input(shape=(3,), name="x")
-    y = Dense(2, activation="softmax")(Dense(4, activation="relu")(x))
+    hidden = Dense(4, activation="relu")(x)  # made first, so it is dense_1
+    y = Dense(2, activation="softmax")(hidden)
     return plot_graph(y)
 
 

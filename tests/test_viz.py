@@ -101,6 +101,15 @@ def test_a_function_highlights_what_it_runs_and_draws_updates() -> None:
     assert '"counter" -> "AssignAdd" [color="#7b4fb5", dir="back", label="update", style="dashed"]' in dot
 
 
+def test_the_legend_explains_a_functions_styles() -> None:
+    x = Input(shape=(3,), name="x")
+    hidden = Dense(4, name="hidden")(x)
+    v = K.variable(0.0, name="counter")
+    dot = plot_graph(K.function([hidden], [Dense(2)(hidden)], updates=[K.update_add(v, 1.0)])).source
+    assert 'label="bold: run by the function\\ngrey: in the graph, not run\\ndashed arrow: an update"' in dot
+    assert "bold: run by" not in plot_graph(hidden).source      # a tensor has no plan
+
+
 def test_show_values_needs_recorded_values_then_shows_them() -> None:
     x = K.placeholder(shape=(2,), name="x")
     y = K.square(x)
@@ -117,10 +126,12 @@ def test_collapse_turns_a_layer_into_one_node() -> None:
     h = Dense(4)(x)
     y = Dense(2, activation="relu")(h)
     dot = plot_graph(y, collapse=["dense_1"]).source
-    assert '"dense_1" [fillcolor="#dbe8f7", label="dense_1 (collapsed)"' in dot
+    # One node, saying how many ops it hides and the shape it hands on.
+    assert '"dense_1" [fillcolor="#dbe8f7", label="dense_1\\n(4 ops, collapsed)\\n(None, 4)"' in dot
+    assert "3-D box: a collapsed scope" in dot                  # the legend says what it is
     assert '"dense_1/MatMul"' not in dot and '"dense_2/MatMul"' in dot
     assert '"dense_1" -> "dense_2/MatMul"' in dot
-    assert "(collapsed)" in plot_graph(y, max_nodes=3).source
+    assert "ops, collapsed)" in plot_graph(y, max_nodes=3).source
 
 
 def test_expand_nested_draws_a_cluster() -> None:
@@ -165,3 +176,23 @@ def test_collapsing_keeps_update_arrows() -> None:
         updates = SGD(lr=0.1).get_updates(loss=K.mean(K.square(y)), params=[w])
     f = K.function([x], [y], updates=updates)
     assert plot_graph(f, collapse=["step"]).source.count('label="update"') >= 1
+
+
+def test_graphviz_methods_work_without_system_graphviz(no_system_dot: None, tmp_path: Path) -> None:
+    """A Picture is a graphviz.Source: render, view's file, copy and save keep graphviz's meaning."""
+    model = keras.Sequential([Dense(2, input_shape=(3,), name="kept")])
+    picture = plot_model(model, to_file=None, dpi=120)
+    assert picture.copy().source == picture.source and picture.copy().dpi == 120
+    # graphviz's render: the DOT text in FILE, the picture in FILE.FORMAT beside it
+    out = picture.render(str(tmp_path / "m"), format="png")
+    assert out == str(tmp_path / "m.png") and Path(out).read_bytes().startswith(b"\x89PNG")
+    assert "kept: Dense" in (tmp_path / "m").read_text()
+    out = picture.render(outfile=str(tmp_path / "o.jpg"))   # the format from the suffix
+    assert Path(out).read_bytes().startswith(b"\xff\xd8") and (tmp_path / "o.gv").exists()
+    assert Path(picture.render(str(tmp_path / "c"), cleanup=True)).exists() and not (tmp_path / "c").exists()
+    assert picture.render(str(tmp_path / "d")) == str(tmp_path / "d.svg")  # svg, not graphviz's pdf
+    # save with a suffix draws that format; without one writes the DOT text, as graphviz does
+    assert picture.save(str(tmp_path / "s.svg")) == str(tmp_path / "s.svg")
+    assert (tmp_path / "s.svg").read_text().startswith("<?xml")
+    picture.save("plain", directory=str(tmp_path))
+    assert (tmp_path / "plain").read_text() == picture.source

@@ -105,7 +105,8 @@ def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
     collapsed = _collapsed_scopes(ops, collapse, max_nodes)
     group = {op: _group(op, collapsed) for op in ops}
     lines = graph_header(rankdir, dpi)
-    _emit_clusters(ops, group, collapsed, cluster_depth, run, values, show_shapes, lines)
+    boxes = _collapsed_labels(ops, group, targets, show_shapes)
+    _emit_clusters(ops, group, boxes, cluster_depth, run, values, show_shapes, lines)
     seen: set[tuple[str, str, bool]] = set()
     for op in ops:
         for i, x in enumerate(op.inputs):
@@ -129,7 +130,16 @@ def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
                              f"{attrs(style='dashed', color='#7b4fb5', label='update', constraint='false')};")
     if show_legend:
         present = {kind(op) for op in ops if group[op] == op.name}  # only what is drawn
-        _legend(lines, [k for k in STYLES if k in present])
+        notes = []
+        if boxes:
+            notes.append("3-D box: a collapsed scope")
+        if run is not None:
+            notes.append("bold: run by the function")
+            if any(op not in run for op in ops):
+                notes.append("grey: in the graph, not run")
+            if function is not None and function.plan.updates:
+                notes.append("dashed arrow: an update")
+        _legend(lines, [k for k in STYLES if k in present], notes)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -140,6 +150,37 @@ def _collapsed_scopes(ops: list[Op], collapse: Sequence[str] | bool | None,
     if collapse is True or (max_nodes is not None and len(ops) > max_nodes):
         return set(scopes)
     return set(collapse or ())
+
+
+def _collapsed_labels(ops: list[Op], group: dict[Op, str], targets: list[Tensor],
+                      show_shapes: bool) -> dict[str, str]:
+    """The label of each collapsed scope: its name, how many ops it hides, what leaves it."""
+    members: dict[str, list[Op]] = {}
+    for op in ops:
+        if group[op] != op.name:
+            members.setdefault(group[op], []).append(op)
+    position = {op: i for i, op in enumerate(ops)}
+    leaving: dict[str, list[Tensor]] = {name: [] for name in members}
+    for op in ops:
+        for x in op.inputs:
+            name = group[x.op]
+            if name in leaving and group[op] != name and x not in leaving[name]:
+                leaving[name].append(x)
+    for t in targets:
+        name = group.get(t.op)
+        if name in leaving and t not in leaving[name]:
+            leaving[name].append(t)
+    labels = {}
+    for name, inside in members.items():
+        lines = [name, f"({len(inside)} ops, collapsed)"]
+        # The shape of what the scope hands on: the latest tensor leaving it (a layer's
+        # output comes after its inner values, which gradient ops may also read). Variables
+        # read from outside (by an optimizer) are not what the scope computes.
+        outs = [t for t in leaving[name] if not isinstance(t, Variable)]
+        if show_shapes and outs:
+            lines.append(shape_text(max(outs, key=lambda t: position[t.op]).shape))
+        labels[name] = "\n".join(lines)
+    return labels
 
 
 def _group(op: Op, collapsed: set[str]) -> str:
@@ -171,7 +212,7 @@ def _node(op: Op, run: set[Op] | None, values: dict[Tensor, Any], show_shapes: b
     return f"{quote(op.name)}{attrs(**options)};"
 
 
-def _emit_clusters(ops: list[Op], group: dict[Op, str], collapsed: set[str], depth: int,
+def _emit_clusters(ops: list[Op], group: dict[Op, str], boxes: dict[str, str], depth: int,
                    run: set[Op] | None, values: dict[Tensor, Any], show_shapes: bool,
                    lines: list[str]) -> None:
     """Nest the nodes in clusters by scope, in the order their first op appears."""
@@ -180,7 +221,7 @@ def _emit_clusters(ops: list[Op], group: dict[Op, str], collapsed: set[str], dep
     for op in ops:
         if group[op] != op.name:  # inside a collapsed scope
             name = group[op]
-            box = attrs(label=name + " (collapsed)", shape="box3d", style="filled", fillcolor="#dbe8f7")
+            box = attrs(label=boxes[name], shape="box3d", style="filled", fillcolor="#dbe8f7")
             entry = f"{quote(name)}{box};"
             scope: tuple[str, ...] = ()
         else:
@@ -208,7 +249,8 @@ def _emit_clusters(ops: list[Op], group: dict[Op, str], collapsed: set[str], dep
     emit((), "  ")
 
 
-def _legend(lines: list[str], kinds: list[str]) -> None:
+def _legend(lines: list[str], kinds: list[str], notes: Sequence[str] = ()) -> None:
+    """A dashed box with one sample node per kind drawn, and a text note for the styles."""
     lines.append(f"  subgraph {quote('cluster_legend')} {{")
     lines.append(f"    graph{attrs(label='legend', style='dashed', color='#aaaaaa', fontsize='10')};")
     previous = None
@@ -220,6 +262,12 @@ def _legend(lines: list[str], kinds: list[str]) -> None:
         if previous:
             lines.append(f"    {quote(previous)} -> {quote('legend_' + k)}{attrs(style='invis')};")
         previous = "legend_" + k
+    if notes:
+        # Plain text, not a styled sample: a dimmed sample would look like one more dimmed op.
+        text = "\n".join(notes)
+        lines.append(f"    {quote('legend_notes')}{attrs(label=text, shape='plaintext', fontsize='9')};")
+        if previous:
+            lines.append(f"    {quote(previous)} -> {quote('legend_notes')}{attrs(style='invis')};")
     lines.append("  }")
 
 

@@ -42,7 +42,18 @@ def renderer() -> list[str]:
     )
 
 
-def render(source: str, fmt: str, dpi: int | None = None) -> bytes:
+def format_for(path: str | os.PathLike[str]) -> str:
+    """The renderer's format for a file name: ``model.png`` -> ``png``; a clear error if unknown."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(
+            f"Cannot tell the picture format from {Path(path).name!r}: use one of "
+            f"{', '.join(sorted(FORMATS))}."
+        )
+    return FORMATS[suffix]
+
+
+def render(source: str, fmt: str, dpi: int | None = None, engine: str = "dot") -> bytes:
     """``source`` (DOT text) rendered to ``fmt`` (``svg``, ``png``, ``jpeg``, ``pdf``) as bytes."""
     command = renderer()
     if fmt == "pdf" and not command[0].endswith(("dot", "dot.exe")):
@@ -51,6 +62,8 @@ def render(source: str, fmt: str, dpi: int | None = None) -> bytes:
             "svg, png and jpeg. Save as .svg or .png (or install Graphviz for PDF)."
         )
     args = command + [f"-T{fmt}"] + ([f"-Gdpi={dpi}"] if dpi and fmt in ("png", "jpeg") else [])
+    if engine != "dot":  # graphviz-pure has the same eight layout engines as Graphviz
+        args.append(f"-K{engine}")
     done = subprocess.run(args, input=source.encode("utf-8"), capture_output=True, timeout=120,
                           env={**os.environ, "LC_ALL": "C"})
     if done.returncode != 0:
@@ -62,29 +75,61 @@ def render(source: str, fmt: str, dpi: int | None = None) -> bytes:
 class Picture(graphviz.Source):
     """DOT text that draws itself: inline in Jupyter, or to a file with ``save``.
 
-    It is a ``graphviz.Source`` whose rendering goes through ``render`` above, so it works
-    without a system Graphviz. ``picture.source`` is the DOT text (deterministic: the same
-    graph gives the same text).
+    It is a ``graphviz.Source`` whose drawing (``pipe``, ``render``, ``view``, Jupyter's
+    display) goes through ``render`` above, so it works without a system Graphviz.
+    ``picture.source`` is the DOT text (deterministic: the same graph gives the same text).
+    ``save("model.png")`` picks the format from the suffix; ``render`` keeps graphviz's
+    meaning (write the DOT file, then ``<file>.<format>`` beside it).
     """
 
-    def __init__(self, source: str, dpi: int | None = None) -> None:
-        super().__init__(source)
+    def __init__(self, source: str, *args: Any, dpi: int | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "svg")  # graphviz's default, pdf, needs a system Graphviz
+        super().__init__(source, *args, **kwargs)
         self.dpi = dpi
 
+    def _copy_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        # graphviz's copy() rebuilds the object from these: dpi must survive it.
+        return super()._copy_kwargs(dpi=self.dpi, **kwargs)
+
     def pipe(self, format: str | None = None, *args: Any, encoding: str | None = None,  # noqa: A002
-             **kwargs: Any) -> Any:
-        data = render(self.source, format or "svg", self.dpi)
+             engine: str | None = None, **kwargs: Any) -> Any:
+        """The picture as bytes (``str`` with ``encoding``), in ``format`` (default ``svg``)."""
+        data = render(self.source, format or self.format, self.dpi, engine or self.engine)
         return data.decode(encoding) if encoding else data
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the picture; the format comes from the suffix (.svg .png .jpg .dot .pdf)."""
-        path = Path(path)
-        fmt = FORMATS.get(path.suffix.lower())
-        if fmt is None:
-            raise ValueError(
-                f"Cannot tell the picture format from {path.name!r}: use one of "
-                f"{', '.join(sorted(FORMATS))}."
-            )
-        data = self.source.encode("utf-8") if fmt == "dot" else render(self.source, fmt, self.dpi)
+    def save(self, filename: str | os.PathLike[str] | None = None,
+             directory: str | os.PathLike[str] | None = None, *,
+             skip_existing: bool | None = False) -> str:
+        """Write the picture; the format comes from the suffix (.svg .png .jpg .dot .pdf).
+
+        A name without a suffix gets the DOT text, as ``graphviz.Source.save`` writes it.
+        """
+        if filename is None or not Path(filename).suffix:
+            return super().save(filename, directory=directory, skip_existing=skip_existing)
+        path = Path(directory or "", filename)
+        fmt = format_for(path)
+        data = self.source.encode("utf-8") if fmt == "dot" else render(self.source, fmt, self.dpi,
+                                                                       self.engine)
         path.write_bytes(data)
-        return path
+        return str(path)
+
+    def render(self, filename: str | os.PathLike[str] | None = None,  # type: ignore[override]
+               directory: str | os.PathLike[str] | None = None, view: bool = False,
+               cleanup: bool = False, format: str | None = None, *,  # noqa: A002
+               outfile: str | os.PathLike[str] | None = None, engine: str | None = None,
+               quiet: bool = False, quiet_view: bool = False) -> str:
+        """graphviz's ``render``: save the DOT file, draw it to ``<file>.<format>`` (or
+        ``outfile``), return that path; ``view=True`` opens it. (``quiet`` is accepted for
+        graphviz's ``view``; the renderer's messages are always captured.)"""
+        fmt = format_for(outfile) if outfile is not None and format is None else format or self.format
+        if outfile is not None and filename is None:
+            filename = Path(outfile).with_suffix(".gv")  # the DOT file goes beside the picture
+        # graphviz's own save: FILE always gets the DOT text here, whatever its suffix.
+        source_path = graphviz.Source.save(self, filename, directory=directory)
+        target = Path(directory or "", outfile) if outfile is not None else Path(f"{source_path}.{fmt}")
+        target.write_bytes(render(self.source, fmt, self.dpi, engine or self.engine))
+        if cleanup:
+            os.remove(source_path)
+        if view or quiet_view:
+            graphviz.view(str(target), quiet=quiet_view)
+        return str(target)
