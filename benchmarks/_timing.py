@@ -54,9 +54,21 @@ class Comparison:
     rounds: int
     block_seconds: float
     others_cpu_share: float | None  # other processes' share of all cores, 0..1
+    # The same share in each round: on a shared machine, a round where another process ran
+    # can be left out of the ratios (``quiet_rounds``).
+    round_others: list[float | None] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> CaseTiming:
         return self.cases[name]
+
+    def quiet_rounds(self, limit: float = 0.10) -> list[int]:
+        """Indices of the rounds in which other processes used at most ``limit`` of the cores."""
+        return [r for r, share in enumerate(self.round_others) if share is not None and share <= limit]
+
+    def ratio_quartiles(self, name: str, rounds: list[int] | None = None) -> tuple[float, float, float]:
+        """Quartiles of ``name``'s per-round ratios, over ``rounds`` (default: all of them)."""
+        ratios = self.cases[name].ratios
+        return quartiles(ratios if rounds is None else [ratios[r] for r in rounds])
 
 
 def quartiles(xs: list[float]) -> tuple[float, float, float]:
@@ -141,12 +153,14 @@ def compare(cases: Mapping[str, Callable[[], object]], baseline: str, *, rounds:
         for name in names
     }
 
-    monitor = CpuMonitor()
+    monitor, round_monitor = CpuMonitor(), CpuMonitor()
+    round_others: list[float | None] = []
     gc.collect()
     gc.freeze()
     monitor.start()
     try:
         for r in range(rounds):
+            round_monitor.start()
             order = names[r % len(names):] + names[:r % len(names)]
             per_call = {}
             for name in order:
@@ -159,10 +173,11 @@ def compare(cases: Mapping[str, Callable[[], object]], baseline: str, *, rounds:
                 timing.minor_faults += faults
             for name in names:
                 timings[name].ratios.append(per_call[name] / per_call[baseline])
+            round_others.append(round_monitor.stop())
     finally:
         others = monitor.stop()
         gc.unfreeze()
-    return Comparison(baseline, timings, rounds, block_seconds, others)
+    return Comparison(baseline, timings, rounds, block_seconds, others, round_others)
 
 
 def quietness_line(share: float | None, limit: float = 0.10) -> str:

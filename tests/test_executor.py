@@ -598,3 +598,18 @@ def test_fetching_a_fed_tensor_returns_a_copy() -> None:
     a = np.ones(3, np.float32)
     (out,) = mg.Plan([x], feeds=[x]).run({x: a})
     assert out is not a and np.array_equal(out, a)
+
+
+def test_updates_never_share_an_array_with_a_feed_another_variable_or_a_fetch():
+    x = mg.placeholder((3,), name="x")
+    v, u = mg.variable(np.zeros(3), name="v"), mg.variable(np.zeros(3), name="u")
+    fed = np.ones(3, np.float32)
+    mg.Plan([], updates=[mg.assign(v, x)], feeds=[x]).run({x: fed})
+    fed[0] = 42
+    assert v.get_value()[0] == 1
+    mg.Plan([], updates=[mg.assign(u, v)]).run()
+    assert u.value is not v.value
+    t = v * 2
+    (out,) = mg.Plan([t], updates=[mg.assign(u, t)]).run()
+    out[0] = -1
+    assert u.get_value()[0] == 2

@@ -5,6 +5,7 @@ slicing, gather, one_hot. Their gradients move ``gy`` back to where each element
 from __future__ import annotations
 
 import math as _pymath
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,7 @@ class Transpose(Op):
         return tuple(x.shape[i] for i in self.perm), x.dtype
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.transpose(x, self.perm)
+        return x.transpose(self.perm)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [transpose(gy, tuple(int(i) for i in np.argsort(self.perm)))]
@@ -87,7 +88,12 @@ class ExpandDims(Op):
         return tuple(shape), x.dtype
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.expand_dims(x, self.axis)
+        return np.asarray(x)[self.index]
+
+    @cached_property
+    def index(self) -> tuple[slice | None, ...]:
+        """``x[index]`` inserts the axes (``x[:, None]``): np.expand_dims with less Python."""
+        return tuple(None if i in self.axis else slice(None) for i in range(self.y.ndim))
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [squeeze(gy, self.axis)]

@@ -37,7 +37,12 @@ class BroadcastTo(Op):
         return broadcast_shapes(x.shape, like.shape, self.type), x.dtype
 
     def forward(self, x: np.ndarray, like: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(x, np.broadcast_shapes(np.shape(x), np.shape(like)))
+        shape, target = np.shape(x), np.shape(like)
+        if shape == target:
+            return x
+        if len(shape) > len(target) or any(n != 1 and n != m for n, m in zip(shape[::-1], target[::-1])):
+            target = np.broadcast_shapes(shape, target)
+        return np.broadcast_to(x, target)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [sum_to(gy, self.inputs[0]), None]

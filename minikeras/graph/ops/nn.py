@@ -89,8 +89,9 @@ class Softmax(Op):
     """``exp(x) / sum(exp(x))`` along ``axis``; the max is subtracted first for stability."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
-        return e / np.sum(e, axis=self.axis, keepdims=True)
+        e = np.exp(x - np.maximum.reduce(x, axis=self.axis, keepdims=True))
+        e /= np.add.reduce(e, axis=self.axis, keepdims=True)
+        return e
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         y = self.y
@@ -99,8 +100,9 @@ class Softmax(Op):
 
 class LogSoftmax(Op):
     def forward(self, x: np.ndarray) -> np.ndarray:
-        z = x - np.max(x, axis=self.axis, keepdims=True)
-        return z - np.log(np.sum(np.exp(z), axis=self.axis, keepdims=True))
+        z = x - np.maximum.reduce(x, axis=self.axis, keepdims=True)
+        z -= np.log(np.add.reduce(np.exp(z), axis=self.axis, keepdims=True))
+        return z
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy - exp(self.y) * sum(gy, axis=self.axis, keepdims=True)]
