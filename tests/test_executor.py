@@ -613,3 +613,11 @@ def test_updates_never_share_an_array_with_a_feed_another_variable_or_a_fetch():
     (out,) = mg.Plan([t], updates=[mg.assign(u, t)]).run()
     out[0] = -1
     assert u.get_value()[0] == 2
+
+
+def test_two_variables_updated_with_one_value_get_two_arrays():
+    v = mg.variable(np.zeros(3), name="v")
+    w1, w2 = mg.variable(np.zeros(3), name="w1"), mg.variable(np.zeros(3), name="w2")
+    s = v + 1
+    mg.Plan([], updates=[mg.assign(w1, s), mg.assign(w2, s)]).run()
+    assert w1.value is not w2.value

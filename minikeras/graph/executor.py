@@ -17,6 +17,7 @@ import numpy as np
 from .graph import get_default_graph
 from .op import Op
 from .ops.state import (
+    Assign,
     AssignOp,
     Const,
     Placeholder,
@@ -167,10 +168,25 @@ class Plan:
         # A value that is not a fresh array made by a step (a fed array, a variable's own
         # array, a view of one) is copied before a variable or the user keeps it: else
         # writing into one would silently change the other.
-        fresh = {slot[op.y] for op in computed if not op.returns_view} - set(self.feed_slots.values())
-        self.update_slots = [(var, slot[t], slot[t] not in fresh) for var, t in self.updates]
-        assigned = {s for _, s, _ in self.update_slots}
-        self.fetch_slots = [(slot[t], slot[t] not in fresh or slot[t] in assigned) for t in self.fetches]
+        # An Assign hands on its value's own array, so what counts is where that came from;
+        # and two variables (or a variable and a fetch) never share one array.
+        passed_on = {slot[op.y]: slot[op.inputs[1]] for op in computed if isinstance(op, Assign)}
+
+        def origin(s: int) -> int:
+            while s in passed_on:
+                s = passed_on[s]
+            return s
+
+        fresh = {slot[op.y] for op in computed if not op.returns_view and not isinstance(op, Assign)}
+        fresh -= set(self.feed_slots.values())
+        self.update_slots = []
+        taken: set[int] = set()
+        for var, t in self.updates:
+            source = origin(slot[t])
+            self.update_slots.append((var, slot[t], source not in fresh or source in taken))
+            taken.add(source)
+        self.fetch_slots = [(slot[t], origin(slot[t]) not in fresh or origin(slot[t]) in taken)
+                            for t in self.fetches]
 
     # --- running --------------------------------------------------------------------
 

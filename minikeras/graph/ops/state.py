@@ -205,8 +205,6 @@ def check_assignable(v: Variable, shape: Shape) -> None:
 
 
 class Assign(AssignOp):
-    returns_view = True  # hands on its value's own array (a fed array, another variable's)
-
     def forward(self, v: np.ndarray, x: np.ndarray) -> np.ndarray:
         return x
 
