@@ -131,12 +131,20 @@ class SGD(Optimizer):
         self.momentum = self._hyper("momentum", momentum)
         self.decay = self._hyper("decay", decay)
         self.initial_decay = decay
+        self.initial_momentum = momentum
         self.nesterov = nesterov
 
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
         grads = self.get_gradients(loss, params)
         self.updates = [K.update_add(self.iterations, 1)]
         lr = self._decayed(self.lr)
+        if self.initial_momentum == 0:
+            # Plain SGD, as tf.keras builds it: no velocity slots, p -= lr * g. (Keras 2 kept
+            # zero moments here; setting ``momentum`` later then has no effect.)
+            self.weights = [self.iterations]
+            for p, g in zip(params, grads):
+                self.updates.append(K.update(p, self._constrained(p, p - lr * g)))
+            return self.updates
         moments = self._slots(params, "moment")
         self.weights = [self.iterations] + moments
         for p, g, m in zip(params, grads, moments):
