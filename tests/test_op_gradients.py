@@ -611,3 +611,15 @@ def test_stop_gradient_blocks_one_path_only() -> None:
     np.testing.assert_array_equal(g, value)
     (out,) = G.Plan([G.stop_gradient(x)], feeds=[x]).run({x: value})
     np.testing.assert_array_equal(out, value)
+
+
+@pytest.mark.parametrize(("ta", "tb"), [(False, False), (True, False), (False, True), (True, True)])
+def test_matmul_transpose_flags(ta: bool, tb: bool) -> None:
+    """MatMul(a, b, transpose_a/b) equals NumPy's product of the swapped inputs, order 1 and 2."""
+    rng = np.random.default_rng(5)
+    a = rng.uniform(-1, 1, (3, 2) if ta else (2, 3))
+    b = rng.uniform(-1, 1, (4, 3) if tb else (3, 4))
+    y = G.Plan([G.matmul(G.constant(a), G.constant(b), transpose_a=ta, transpose_b=tb)]).run()[0]
+    np.testing.assert_allclose(y, (a.T if ta else a) @ (b.T if tb else b))
+    for order in (1, 2):
+        check_gradients(lambda p, q: G.tanh(G.matmul(p, q, transpose_a=ta, transpose_b=tb)), [a, b], order=order)

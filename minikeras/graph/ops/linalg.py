@@ -17,7 +17,15 @@ from .state import as_tensors
 
 
 class MatMul(Op):
-    """``a @ b`` for rank >= 2; leading (batch) axes broadcast like NumPy's ``matmul``."""
+    """``a @ b`` for rank >= 2; leading (batch) axes broadcast like NumPy's ``matmul``.
+
+    ``transpose_a`` / ``transpose_b`` swap the last two axes of an input first, as
+    TensorFlow's MatMul does: the gradients use them instead of separate Transpose ops
+    (BLAS reads a transposed matrix in place, so they cost nothing).
+    """
+
+    transpose_a: bool = False
+    transpose_b: bool = False
 
     def infer(self, a: Tensor, b: Tensor) -> tuple[Shape, str]:
         if a.ndim < 2 or b.ndim < 2:
@@ -25,33 +33,45 @@ class MatMul(Op):
                 f"MatMul needs tensors of rank >= 2; got {a.name} {a.shape} and {b.name} {b.shape}. "
                 "Use expand_dims for vectors."
             )
-        n, m = a.shape[-1], b.shape[-2]
+        a_shape = _swapped(a.shape) if self.transpose_a else a.shape
+        b_shape = _swapped(b.shape) if self.transpose_b else b.shape
+        n, m = a_shape[-1], b_shape[-2]
         if n is not None and m is not None and n != m:
             raise ValueError(
                 f"MatMul: cannot multiply {a.name} of shape {a.shape} by {b.name} of shape "
                 f"{b.shape}: inner dimensions {n} and {m} differ."
             )
         batch = broadcast_shapes(a.shape[:-2], b.shape[:-2], self.type)
-        return batch + (a.shape[-2], b.shape[-1]), result_dtype(a.dtype, b.dtype)
+        return batch + (a_shape[-2], b_shape[-1]), result_dtype(a.dtype, b.dtype)
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.matmul(a, b)
+        return np.matmul(a.swapaxes(-1, -2) if self.transpose_a else a,
+                         b.swapaxes(-1, -2) if self.transpose_b else b)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
+        # y = A B with A, B the inputs as used (after any transpose): dA = gy B^T, dB = A^T gy,
+        # then transposed back where an input was used transposed.
         a, b = self.inputs
-        ga, gb = matmul(gy, _swap(b)), matmul(_swap(a), gy)
+        ta, tb = self.transpose_a, self.transpose_b
+        if not ta and not tb:
+            ga, gb = matmul(gy, b, transpose_b=True), matmul(a, gy, transpose_a=True)
+        elif not ta:
+            ga, gb = matmul(gy, b), matmul(gy, a, transpose_a=True)
+        elif not tb:
+            ga, gb = matmul(b, gy, transpose_b=True), matmul(a, gy)
+        else:
+            ga, gb = (matmul(b, gy, transpose_a=True, transpose_b=True),
+                      matmul(gy, a, transpose_a=True, transpose_b=True))
         # Only batch axes can broadcast, and only when the other side has some.
         return [sum_to(ga, a) if b.ndim > 2 else ga, sum_to(gb, b) if a.ndim > 2 else gb]
 
 
-def _swap(x: Tensor) -> Tensor:
-    """``x`` with its last two axes exchanged."""
-    perm = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
-    return transpose(x, perm)
+def _swapped(shape: Shape) -> Shape:
+    return tuple(shape[:-2]) + (shape[-1], shape[-2])
 
 
-def matmul(a: Any, b: Any) -> Tensor:
-    return MatMul.apply(*as_tensors(a, b))
+def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False) -> Tensor:
+    return MatMul.apply(*as_tensors(a, b), transpose_a=transpose_a, transpose_b=transpose_b)
 
 
 def _reshape_dims(dims: Shape, what: str) -> tuple[int, ...]:

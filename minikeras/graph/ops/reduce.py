@@ -68,7 +68,8 @@ class Mean(Reduce):
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         x = self.inputs[0]
-        return [broadcast_like(self.keep(gy), x) / reduced_size(x, self.axis)]
+        # Divide before broadcasting: one number per output, not one per input element.
+        return [broadcast_like(self.keep(gy / reduced_size(x, self.axis)), x)]
 
 
 class Max(Reduce):
