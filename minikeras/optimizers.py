@@ -8,7 +8,7 @@ The formulas are Keras 2's, exactly (Adam adds epsilon to the uncorrected ``sqrt
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -78,6 +78,21 @@ class Optimizer:
         if self.initial_decay > 0:
             return lr * (1.0 / (1.0 + self.decay * K.cast(self.iterations, K.dtype(self.decay))))
         return lr
+
+    def _scaled_by_accumulated_squares(self, loss: Tensor, params: Sequence[Variable],
+                                       accumulate: Callable[[Tensor, Tensor], Tensor]) -> list[Tensor]:
+        """RMSprop's and Adagrad's step: ``a = accumulate(a, g)``; ``p -= lr * g / (sqrt(a) + eps)``."""
+        grads = self.get_gradients(loss, params)
+        accumulators = self._slots(params, "accumulator")
+        self.weights = [self.iterations] + accumulators
+        self.updates = [K.update_add(self.iterations, 1)]
+        lr = self._decayed(self.lr)
+        for p, g, a in zip(params, grads, accumulators):
+            new_a = accumulate(a, g)
+            self.updates.append(K.update(a, new_a))
+            new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)
+            self.updates.append(K.update(p, self._constrained(p, new_p)))
+        return self.updates
 
     @staticmethod
     def _constrained(p: Variable, new_p: Tensor) -> Tensor:
@@ -173,17 +188,8 @@ class RMSprop(Optimizer):
         self.initial_decay = decay
 
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
-        grads = self.get_gradients(loss, params)
-        accumulators = self._slots(params, "accumulator")
-        self.weights = [self.iterations] + accumulators
-        self.updates = [K.update_add(self.iterations, 1)]
-        lr = self._decayed(self.lr)
-        for p, g, a in zip(params, grads, accumulators):
-            new_a = self.rho * a + (1.0 - self.rho) * K.square(g)
-            self.updates.append(K.update(a, new_a))
-            new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)
-            self.updates.append(K.update(p, self._constrained(p, new_p)))
-        return self.updates
+        return self._scaled_by_accumulated_squares(
+            loss, params, lambda a, g: self.rho * a + (1.0 - self.rho) * K.square(g))
 
     def get_config(self) -> dict[str, Any]:
         return {"learning_rate": float(K.get_value(self.lr)), "rho": float(K.get_value(self.rho)),
@@ -203,17 +209,7 @@ class Adagrad(Optimizer):
         self.initial_decay = decay
 
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
-        grads = self.get_gradients(loss, params)
-        accumulators = self._slots(params, "accumulator")
-        self.weights = [self.iterations] + accumulators
-        self.updates = [K.update_add(self.iterations, 1)]
-        lr = self._decayed(self.lr)
-        for p, g, a in zip(params, grads, accumulators):
-            new_a = a + K.square(g)
-            self.updates.append(K.update(a, new_a))
-            new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)
-            self.updates.append(K.update(p, self._constrained(p, new_p)))
-        return self.updates
+        return self._scaled_by_accumulated_squares(loss, params, lambda a, g: a + K.square(g))
 
     def get_config(self) -> dict[str, Any]:
         return {"learning_rate": float(K.get_value(self.lr)), "decay": float(K.get_value(self.decay)),
