@@ -38,6 +38,7 @@ class Optimizer:
         self.clipvalue: float | None = kwargs.get("clipvalue")
         self.updates: list[Tensor] = []
         self.weights: list[Variable] = []
+        self._made_slots: dict[str, dict[Variable, Variable]] = {}
         with K.name_scope(type(self).__name__) as scope:
             self._scope = scope
             self.iterations = K.variable(0, dtype="int64", name="iterations")
@@ -46,10 +47,19 @@ class Optimizer:
         with K.name_scope(self._scope + "/"):
             return K.variable(value, name=name)
 
-    def _slots(self, params: Sequence[Variable], prefix: str) -> list[Variable]:
+    def _slots(self, params: Sequence[Variable], prefix: str,
+               shape: tuple[int, ...] | None = None) -> list[Variable]:
+        """One zero variable per param (of the param's shape unless ``shape`` is given).
+
+        Made once per param: another ``get_updates`` for the same params (a model's step
+        with and without sample weights) reuses them, as tf.keras keeps slots per variable.
+        """
+        made = self._made_slots.setdefault(prefix, {})
         with K.name_scope(self._scope + "/"):
-            return [K.zeros(K.int_shape(p), dtype=p.dtype, name=f"{prefix}_{i}")
-                    for i, p in enumerate(params)]
+            for i, p in enumerate(params):
+                if p not in made:
+                    made[p] = K.zeros(shape or K.int_shape(p), dtype=p.dtype, name=f"{prefix}_{i}")
+        return [made[p] for p in params]
 
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
         raise NotImplementedError
@@ -246,11 +256,7 @@ class Adam(Optimizer):
         lr_t = lr * (K.sqrt(1.0 - K.pow(self.beta_2, t)) / (1.0 - K.pow(self.beta_1, t)))
         ms = self._slots(params, "m")
         vs = self._slots(params, "v")
-        if self.amsgrad:
-            vhats = self._slots(params, "vhat")
-        else:
-            with K.name_scope(self._scope + "/"):
-                vhats = [K.zeros(1, name=f"vhat_{i}") for i in range(len(params))]
+        vhats = self._slots(params, "vhat", shape=None if self.amsgrad else (1,))
         self.weights = [self.iterations] + ms + vs + vhats
         for p, g, m, v, vhat in zip(params, grads, ms, vs, vhats):
             m_t = self.beta_1 * m + (1.0 - self.beta_1) * g

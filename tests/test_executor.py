@@ -621,3 +621,159 @@ def test_two_variables_updated_with_one_value_get_two_arrays():
     s = v + 1
     mg.Plan([], updates=[mg.assign(w1, s), mg.assign(w2, s)]).run()
     assert w1.value is not w2.value
+
+
+# --- the plan as Python source ------------------------------------------------------
+
+
+def test_plan_source_is_one_line_per_step_naming_each_op():
+    x = mg.placeholder((None, 2), name="x")
+    with mg.name_scope("dense_1"):
+        y = mg.tanh(x * 2.0)
+    plan = mg.Plan([mg.sum(y)], feeds=[x])
+    calls = [line for line in plan.source.splitlines() if " = f" in line]
+    assert len(calls) == len(plan.steps) == 3
+    for line, step in zip(calls, plan.steps):
+        assert step.op.type in line and step.op.y.name in line
+
+
+def test_replacing_the_steps_rewrites_the_source():
+    x = mg.placeholder((3,), name="x")
+    plan = mg.Plan([mg.exp(x)], feeds=[x])
+    calls: list = []
+
+    def spy(fn):
+        def wrapped(*args, **kwargs):
+            calls.append(fn.__name__)
+            return fn(*args, **kwargs)
+        return wrapped
+
+    plan.steps = [s._replace(forward=spy(s.forward)) for s in plan.steps]
+    plan.run({x: np.zeros(3)})
+    assert calls == ["forward"]
+
+
+def test_recorded_run_keeps_every_value_and_gives_the_same_results():
+    x = mg.placeholder((None, 3), name="x")
+    a = x * 2.0
+    b = mg.exp(a)
+    c = mg.sum(b)
+    plan = mg.Plan([c], feeds=[x])
+    value = np.arange(6.0).reshape(2, 3)
+    (plain,) = plan.run({x: value})
+    (recorded,) = plan.run({x: value}, record=True)
+    assert plain == recorded
+    np.testing.assert_array_equal(plan.last_values[a], value * 2)
+    np.testing.assert_allclose(plan.last_values[b], np.exp(value * 2))
+
+
+# --- donation: a dying array takes the next result ------------------------------------
+
+
+def _donations(plan):
+    return {step.op.y: step.into for step in plan.steps if step.into >= 0}
+
+
+def test_a_chain_of_elementwise_ops_reuses_one_array():
+    x = mg.placeholder((None, 4), name="x")
+    a = x * 2.0  # the fed x is not the plan's to overwrite
+    b = mg.exp(a)
+    c = -b
+    plan = mg.Plan([c], feeds=[x])
+    slots = {step.op.y: step.out for step in plan.steps}
+    assert _donations(plan) == {b: slots[a], c: slots[b]}
+    assert "out=" in plan.source
+    value = np.arange(8.0).reshape(2, 4)
+    (out,) = plan.run({x: value})
+    np.testing.assert_allclose(out, -np.exp(value * 2))
+    np.testing.assert_array_equal(value, np.arange(8.0).reshape(2, 4))
+
+
+def test_donation_halves_the_peak_memory_of_a_chain():
+    import tracemalloc
+
+    x = mg.placeholder((None,), name="x")
+    y = mg.sqrt(mg.exp(mg.square(x * 0.5)) + 1.0)
+    plan = mg.Plan([y], feeds=[x])
+    value = np.random.default_rng(0).random(1_000_000)
+    plan.run({x: value})
+    tracemalloc.start()
+    plan.run({x: value})
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1.5 * value.nbytes, f"peak {peak / value.nbytes:.2f} arrays: intermediates were not reused"
+
+
+def test_an_array_still_needed_later_is_not_donated():
+    x = mg.placeholder((3,), name="x")
+    a = x * 2.0
+    b = mg.exp(a)  # a is read again below: exp must not overwrite it
+    c = a + b
+    plan = mg.Plan([c], feeds=[x])
+    assert b not in _donations(plan)
+    value = np.array([0.0, 1.0, 2.0])
+    np.testing.assert_allclose(plan.run({x: value})[0], value * 2 + np.exp(value * 2))
+
+
+def test_an_array_seen_through_a_view_is_not_donated():
+    x = mg.placeholder((2, 3), name="x")
+    a = x * 2.0
+    view = mg.reshape(a, (3, 2))  # shares a's memory
+    b = mg.exp(a)  # a's last reader, but the view is fetched after it
+    plan = mg.Plan([view, b], feeds=[x])
+    assert b not in _donations(plan)
+    value = np.arange(6.0).reshape(2, 3)
+    got_view, got_b = plan.run({x: value})
+    np.testing.assert_array_equal(got_view, (value * 2).reshape(3, 2))
+    np.testing.assert_allclose(got_b, np.exp(value * 2))
+
+
+def test_an_update_value_is_not_donated_to_a_later_step():
+    v = mg.variable(np.full(3, 2.0), name="v")
+    new = v - 1.0
+    after = mg.exp(mg.assign(v, new))  # reads the assigned array itself
+    also = new * 3.0  # new's last reader: writing 3.0 into it would change what v gets
+    plan = mg.Plan([after, also])
+    got_after, got_also = plan.run()
+    np.testing.assert_array_equal(v.get_value(), np.ones(3))
+    np.testing.assert_allclose(got_after, np.full(3, np.e))
+    np.testing.assert_array_equal(got_also, np.full(3, 3.0))
+
+
+def test_a_variable_is_never_written_into():
+    v = mg.variable(np.full(3, 2.0), name="v")
+    y = mg.square(mg.identity(v)) + 1.0
+    plan = mg.Plan([y])
+    for _ in range(2):
+        np.testing.assert_array_equal(plan.run()[0], np.full(3, 5.0))
+    np.testing.assert_array_equal(v.get_value(), np.full(3, 2.0))
+
+
+class Passthrough(mg.Op):
+    """A user's op that returns its input as it is (and does not say so)."""
+
+    def forward(self, x):
+        return x
+
+
+def test_an_op_from_outside_the_library_is_not_trusted_with_memory():
+    assert Passthrough.returns_view and not mg.Op.returns_view
+    x = mg.placeholder((3,), name="x")
+    a = x * 2.0
+    same = Passthrough.apply(a)
+    b = mg.exp(a)  # a's last reader; `same` is the very same array, fetched afterwards
+    plan = mg.Plan([same, b], feeds=[x])
+    assert b not in _donations(plan)
+    got_same, _ = plan.run({x: np.ones(3)})
+    np.testing.assert_array_equal(got_same, np.full(3, 2.0))
+
+
+def test_broadcasting_ops_donate_only_when_the_shape_is_known_to_fit():
+    x = mg.placeholder((None, 3), name="x")
+    z = mg.placeholder((None, 3), name="z")
+    a = mg.exp(x)
+    c = a * z  # at run time z may be (4, 3) while a is (1, 3): a cannot hold the product
+    plan = mg.Plan([c], feeds=[x, z])
+    assert c not in _donations(plan)
+    out = plan.run({x: np.zeros((1, 3)), z: np.ones((4, 3))})[0]
+    np.testing.assert_array_equal(out, np.ones((4, 3)))

@@ -315,6 +315,54 @@ def test_gradient_of_huge_logit_losses_is_finite(name: str) -> None:
     assert np.all(np.isfinite(K.eval(grad)))
 
 
+# --- a softmax's output: its logits are used, as tf.keras does -------------------------------
+
+def _op_types(t: Any) -> set[str]:
+    from minikeras.graph import topo_sort
+    return {op.type for op in topo_sort([t])}
+
+
+@pytest.mark.parametrize("name", ["categorical_crossentropy", "sparse_categorical_crossentropy"])
+def test_crossentropy_of_a_softmax_reads_its_logits(name: str) -> None:
+    logits = K.placeholder(shape=(None, 3))
+    target = K.placeholder(shape=(None, 1) if name.startswith("sparse") else (None, 3))
+    loss = getattr(losses, name)(target, K.softmax(logits))
+    kinds = _op_types(loss)
+    assert "SoftmaxCrossEntropyWithLogits" in kinds
+    assert "Softmax" not in kinds and "ClipByValue" not in kinds and "Log" not in kinds
+
+
+def test_crossentropy_of_a_saturated_softmax_is_exact_and_still_learns() -> None:
+    logits = K.variable(HUGE)
+    y_true = np.eye(3)[[1, 0]]  # both confidently wrong
+    loss = losses.categorical_crossentropy(K.constant(y_true), K.softmax(logits))
+    # Clipped probabilities would give -log(eps) = 16.1 and a zero gradient.
+    np.testing.assert_allclose(K.eval(loss), [2000.0, 1700.0], rtol=1e-5)
+    (grad,) = K.gradients(K.sum(loss), [logits])
+    np.testing.assert_allclose(K.eval(grad), _softmax(HUGE) - y_true, atol=1e-6)
+
+
+def test_crossentropy_of_other_probabilities_is_clipped_like_keras() -> None:
+    p = K.placeholder(shape=(None, 2))
+    loss = losses.categorical_crossentropy(K.placeholder(shape=(None, 2)), K.sigmoid(p))
+    assert "ClipByValue" in _op_types(loss)
+    got = K.function([], [losses.categorical_crossentropy(K.constant([[0.0, 1.0]]),
+                                                           K.constant([[1.0, 0.0]]))])([])[0]
+    np.testing.assert_allclose(got, [-np.log(EPS)], rtol=1e-3)
+
+
+def test_a_model_with_a_softmax_output_trains_on_its_logits() -> None:
+    inputs = Input(shape=(4,))
+    model = Model(inputs, Dense(3, activation="softmax")(inputs))
+    model.compile("sgd", "categorical_crossentropy")
+    kinds = _op_types(model.total_loss)
+    assert "SoftmaxCrossEntropyWithLogits" in kinds and "ClipByValue" not in kinds
+    x = np.random.randn(5, 4).astype("float32")
+    y = np.eye(3)[np.random.randint(0, 3, 5)]
+    want = -(y * np.log(model.predict(x))).sum(-1).mean()
+    assert model.test_on_batch(x, y) == pytest.approx(want, rel=1e-5)
+
+
 # --- metrics -----------------------------------------------------------------------------
 
 def test_binary_accuracy_matches_numpy() -> None:

@@ -29,6 +29,7 @@ from minikeras.testing import (
     shapes,
 )
 
+array_strategy = arrays  # with_axis's argument named ``arrays`` shadows it
 Arrays = tuple[np.ndarray, ...]
 RandomGraph = tuple[Expression, list[np.ndarray]]
 Example = tuple[Arrays, dict[str, Any]]
@@ -67,10 +68,11 @@ def unary(**domain: Any) -> st.SearchStrategy[Example]:
 
 
 @st.composite
-def with_axis(draw: st.DrawFn, min_dims: int = 1, **domain: Any) -> Example:
-    """One array and one ``axis`` of it (negative half of the time)."""
+def with_axis(draw: st.DrawFn, min_dims: int = 1, arrays: int = 1, **domain: Any) -> Example:
+    """``arrays`` arrays of one shape and one ``axis`` of it (negative half of the time)."""
     shape = draw(shapes(min_dims, 3))
-    return (draw(arrays(shape, **domain)),), {"axis": draw(st.integers(-len(shape), len(shape) - 1))}
+    values = tuple(draw(array_strategy(shape, **domain)) for _ in range(arrays))
+    return values, {"axis": draw(st.integers(-len(shape), len(shape) - 1))}
 
 
 @st.composite
@@ -401,6 +403,10 @@ CASES = [
     OpCase("softsign", G.softsign, lambda x: x / (1 + np.abs(x)), unary(**NONZERO)),
     OpCase("softmax", G.softmax, softmax_ref, with_axis()),
     OpCase("log_softmax", G.log_softmax, log_softmax_ref, with_axis()),
+    # labels that do not sum to 1 too: the fused gradient must not assume they do
+    OpCase("softmax_cross_entropy_with_logits", G.softmax_cross_entropy_with_logits,
+           lambda labels, logits, axis: -np.sum(labels * log_softmax_ref(logits, axis), axis=axis),
+           with_axis(arrays=2)),
     # products
     OpCase("matmul_2d", G.matmul, np.matmul, matmuls(batched=False)),
     OpCase("matmul_batched", G.matmul, np.matmul, matmuls(batched=True)),

@@ -939,3 +939,40 @@ def test_custom_metric_function_is_named_after_the_function() -> None:
     assert model.metrics_names == ["loss", "mean_prediction"]
     _, value = model.evaluate(x, y, verbose=0)
     assert value == pytest.approx(model.predict(x).mean(), rel=1e-5)
+
+
+def _plan_op_types(function: Any) -> set[str]:
+    return {step.op.type for step in function.plan.steps}
+
+
+def test_without_sample_weights_the_step_runs_no_weighting_ops() -> None:
+    x, y = regression_data(12)
+    model = linear()
+    model.compile(SGD(lr=0.1), "mse")
+    model.train_on_batch(x, y)
+    plain = model._make_train_function()
+    assert plain.inputs == model.inputs + model.targets
+    assert "NotEqual" not in _plan_op_types(plain)
+    model.train_on_batch(x, y, sample_weight=np.ones(12))
+    weighted = model._make_train_function(weighted=True)
+    assert weighted is not plain and weighted.inputs == model.inputs + model.targets + model.sample_weights
+    assert "NotEqual" in _plan_op_types(weighted)
+
+
+def test_steps_with_and_without_weights_share_the_optimizer_state() -> None:
+    x, y = regression_data(12)
+    model, twin = linear(), linear()
+    twin.set_weights(model.get_weights())
+    optimizer = SGD(lr=0.05, momentum=0.9)
+    model.compile(optimizer, "mse")
+    twin.compile(SGD(lr=0.05, momentum=0.9), "mse")
+    model.train_on_batch(x, y)
+    slots = list(optimizer.weights)
+    model.train_on_batch(x, y, sample_weight=np.ones(12))
+    assert optimizer.weights == slots  # the same moment variables, not a second set
+    assert K.get_value(optimizer.iterations) == 2
+    # ... so a plain step and an all-ones weighted step are two plain steps, momentum included.
+    twin.train_on_batch(x, y)
+    twin.train_on_batch(x, y)
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

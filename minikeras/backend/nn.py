@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import graph as G
+from ..graph.ops.nn import Softmax
 from .config import epsilon, normalize_data_format
 from .ops import clip, switch
 from .session import learning_phase
@@ -33,13 +34,24 @@ def categorical_crossentropy(target: Any, output: Any, from_logits: bool = False
 
     ``output`` is probabilities unless ``from_logits``; they are renormalised and clipped
     to ``[eps, 1 - eps]`` first, so a confident wrong answer costs ``-log(eps)``, not inf.
+    When ``output`` is a softmax's result, its logits are used instead (as tf.keras does):
+    one fused op, exact where clipping would flatten the gradient.
     """
     target, output = G.as_tensors(target, output)
-    if from_logits:
-        return -G.sum(target * G.log_softmax(output, axis), axis)
+    logits = output if from_logits else _softmax_logits(output, axis)
+    if logits is not None:
+        return G.softmax_cross_entropy_with_logits(target, logits, axis)
     output = output / G.sum(output, axis, keepdims=True)
     output = clip(output, epsilon(), 1.0 - epsilon())
     return -G.sum(target * G.log(output), axis)
+
+
+def _softmax_logits(output: Tensor, axis: int) -> Tensor | None:
+    """The input of the softmax that computed ``output`` along ``axis``, if one did."""
+    op = output.op
+    if isinstance(op, Softmax) and op.axis == axis % max(output.ndim, 1):
+        return op.inputs[0]
+    return None
 
 
 def sparse_categorical_crossentropy(target: Any, output: Any, from_logits: bool = False,
@@ -51,9 +63,11 @@ def sparse_categorical_crossentropy(target: Any, output: Any, from_logits: bool 
         raise ValueError("sparse_categorical_crossentropy supports only the last axis")
     if target.ndim == output.ndim:  # (batch, 1) targets, as Keras accepts
         target = G.squeeze(target, -1)
-    logits = output if from_logits else G.log(clip(output, epsilon(), 1.0 - epsilon()))
+    logits = output if from_logits else _softmax_logits(output, -1)
+    if logits is None:
+        logits = G.log(clip(output, epsilon(), 1.0 - epsilon()))
     labels = G.one_hot(G.cast(target, "int64"), output.shape[-1])
-    return -G.sum(G.cast(labels, output.dtype) * G.log_softmax(logits, -1), -1)
+    return G.softmax_cross_entropy_with_logits(labels, logits, -1)
 
 
 def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> Tensor:

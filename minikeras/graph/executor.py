@@ -1,10 +1,12 @@
 """The one executor: compile a plan once, run it many times.
 
 Compiling prunes the graph to what the fetches and updates need, orders it, checks the
-placeholders, and turns it into a flat list of steps over numbered slots. Running fills
-the slots (feeds, variables), calls each step's NumPy ``forward``, drops each
-intermediate array after its last use, and only at the very end assigns the updates, all
-together, from values computed before any of them. If anything fails, no variable changes.
+placeholders, and turns it into a flat list of steps over numbered slots, then writes
+that list out as a small Python function, one line per step (``plan.source`` shows it).
+Running fills the slots (feeds, variables), calls that function, which calls each step's
+NumPy ``forward`` and drops each intermediate array after its last use, and only at the
+very end assigns the updates, all together, from values computed before any of them. If
+anything fails, no variable changes.
 """
 
 from __future__ import annotations
@@ -33,29 +35,20 @@ Update = tuple[Variable, Tensor]
 
 
 class Step(NamedTuple):
-    """One line of a compiled plan: ``vals[out] = forward(vals[a], vals[b])``.
+    """One line of a compiled plan: ``vals[out] = forward(*vals[inputs])``.
 
-    Inputs sit in ``a`` and ``b`` (``-1`` when absent) so the run loop can call the op
-    without building an argument list; an op with no or more than two inputs lists them
-    all in ``ins`` instead. ``free`` are the slots whose last reader is this step.
+    ``free`` are the slots whose last reader is this step: their arrays are let go right
+    after it, so a big intermediate lives only as long as something still needs it.
+    ``into`` is one of them the op may write its result into (``out=``) instead of
+    allocating a new array: the array is *donated* to the step.
     """
 
-    forward: Callable[..., Any]
-    a: int
-    b: int
-    ins: tuple[int, ...] | None
+    op: Op
+    forward: Callable[..., Any]  # op.forward, unless replaced (to time or trace each step)
+    inputs: tuple[int, ...]
     out: int
     free: tuple[int, ...]
-
-    @property
-    def op(self) -> Op:
-        return self.forward.__self__  # type: ignore[attr-defined]
-
-    @property
-    def inputs(self) -> tuple[int, ...]:
-        if self.ins is not None:
-            return self.ins
-        return (self.a,) if self.b < 0 else (self.a, self.b)
+    into: int = -1  # an input slot whose array the op may overwrite with its result, or -1
 
 
 class Plan:
@@ -158,13 +151,27 @@ class Plan:
         for s, k in last_use.items():
             if s not in keep and s not in scalars:  # a scalar is no buffer worth freeing
                 frees[k].append(s)
-        self.steps: list[Step] = []
-        for k, op in enumerate(computed):
-            ins = tuple(slot[x] for x in op.inputs)
-            a = ins[0] if 1 <= len(ins) <= 2 else -1
-            b = ins[1] if len(ins) == 2 else -1
-            self.steps.append(Step(op.forward, a, b, None if a >= 0 else ins, slot[op.outputs[0]],
-                                   tuple(frees[k])))
+        # Donation: the plan owns the arrays its steps make (not fed ones, not variables',
+        # not views of something else); one that no later step reads can take the result
+        # of an op that computes in place. Reading through a view or an Assign shares the
+        # array, so a slot read that way is never given away.
+        shared = {slot[x] for op in computed if op.returns_view or isinstance(op, Assign) for x in op.inputs}
+        owned = {slot[op.y] for op in computed if not op.returns_view and not isinstance(op, Assign)}
+        owned -= shared | set(self.feed_slots.values())
+
+        def into(k: int, op: Op) -> int:
+            for i in op.inplace:
+                s = slot[op.inputs[i]]
+                if s in owned and s in frees[k] and op.can_write_into(i):
+                    return s
+            return -1
+
+        self.steps: list[Step] = [
+            Step(op, op.forward, tuple(slot[x] for x in op.inputs), slot[op.outputs[0]], tuple(frees[k]),
+                 into(k, op))
+            for k, op in enumerate(computed)]
+        self._codes: dict[bool, StepCode] = {}
+        self._code(record=False)
         # A value that is not a fresh array made by a step (a fed array, a variable's own
         # array, a view of one) is copied before a variable or the user keeps it: else
         # writing into one would silently change the other.
@@ -223,21 +230,11 @@ class Plan:
                 )
             arr = check_feed(t, value)
             vals[s] = arr[()] if arr.ndim == 0 else arr
-        steps = self.steps if not record else [step._replace(free=()) for step in self.steps]
+        code = self._code(record)
         try:
-            for fn, a, b, ins, out, free in steps:
-                if ins is not None:
-                    vals[out] = fn(*[vals[i] for i in ins])
-                elif b >= 0:
-                    vals[out] = fn(vals[a], vals[b])
-                else:
-                    vals[out] = fn(vals[a])
-                for s in free:
-                    vals[s] = None
+            code.run(vals)
         except Exception as e:
-            op = fn.__self__
-            shapes = ", ".join(f"{x.name}: {np.shape(vals[self.slots[x]])}" for x in op.inputs)
-            e.add_note(f"(raised while computing {op.name}, a {op.type} op, from {shapes or 'no inputs'})")
+            e.add_note(code.where(e))
             raise
         new_values = [_coerce_update(var, vals[s], copy) for var, s, copy in self.update_slots]
         outputs = [np.array(vals[s]) if copy else vals[s] for s, copy in self.fetch_slots]
@@ -247,9 +244,70 @@ class Plan:
             var.value = value
         return outputs
 
+    def _code(self, record: bool) -> StepCode:
+        """The steps written out as Python (written again if ``steps`` was replaced)."""
+        code = self._codes.get(record)
+        if code is None or code.steps is not self.steps:
+            code = self._codes[record] = StepCode(self.steps, self.slots, record)
+        return code
+
+    @property
+    def source(self) -> str:
+        """The Python function each run calls: the plan, one line per step."""
+        return self._code(record=False).source
+
     def __repr__(self) -> str:
         return (f"<Plan: {len(self.steps)} steps, {len(self.fetches)} fetches, "
                 f"{len(self.updates)} updates, feeds [{', '.join(t.name for t in self.feeds)}]>")
+
+
+class StepCode:
+    """A list of steps as the source and the function of a straight-line Python program.
+
+    ``run(vals)`` reads the slots no step computes (feeds, variables, constants) from
+    ``vals``, then does one line per step, ``v7 = f3(v2, v5)``, in local variables, which
+    is the cheapest thing Python can do per step: no loop, no unpacking, no list. ``del``
+    lets an intermediate go after its last use, ``out=`` hands a dying array to an op that
+    can write its result into it; the fetches and updates are written back to ``vals`` at
+    the end. With ``record``, nothing is let go or overwritten and every value is written
+    back, for ``Plan.run(record=True)``.
+    """
+
+    def __init__(self, steps: list[Step], slots: Mapping[Tensor, int], record: bool) -> None:
+        self.steps = steps
+        produced = {step.out for step in steps}
+        read = sorted({i for step in steps for i in step.inputs} - produced)
+        names = {s: t.name.replace("\n", " ") for t, s in slots.items()}
+        lines = ["def run(vals):"]
+        lines += [f"    v{s} = vals[{s}]  # {names[s]}" for s in read]
+        self.line_of_step: dict[int, int] = {}
+        for k, step in enumerate(steps):
+            args = ", ".join([f"v{i}" for i in step.inputs] +
+                             ([f"out=v{step.into}"] if step.into >= 0 and not record else []))
+            self.line_of_step[len(lines) + 1] = k
+            lines.append(f"    v{step.out} = f{k}({args})  # {step.op.type} {names[step.out]}")
+            if step.free and not record:
+                lines.append(f"    del {', '.join(f'v{s}' for s in step.free)}")
+        kept = sorted(produced) if record else sorted(produced - {s for st in steps for s in st.free})
+        lines += [f"    vals[{s}] = v{s}" for s in kept]
+        lines.append("    return")  # a plan may have no steps at all
+        self.source = "\n".join(lines) + "\n"
+        namespace: dict[str, Any] = {f"f{k}": step.forward for k, step in enumerate(steps)}
+        exec(compile(self.source, "<plan>", "exec"), namespace)  # our own source, made above
+        self.run: Callable[[list[Any]], None] = namespace["run"]
+
+    def where(self, error: BaseException) -> str:
+        """Which op ``error`` came from and the shapes it was given, from the traceback."""
+        tb = error.__traceback__
+        while tb is not None and tb.tb_frame.f_code is not self.run.__code__:
+            tb = tb.tb_next
+        if tb is None:
+            return "(raised while running a plan)"
+        step = self.steps[self.line_of_step[tb.tb_lineno]]
+        values = tb.tb_frame.f_locals
+        shapes = ", ".join(f"{x.name}: {np.shape(values.get(f'v{i}'))}"
+                           for x, i in zip(step.op.inputs, step.inputs))
+        return f"(raised while computing {step.op.name}, a {step.op.type} op, from {shapes or 'no inputs'})"
 
 
 def check_feed(t: Tensor, value: Any) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 A primitive is a small subclass that says three things, side by side:
 
-- ``forward(*arrays)``: the NumPy computation;
+- ``forward(*arrays)``: the NumPy computation (given ``out=``, an input's array it may
+  overwrite with the result, if the op lists that input in ``inplace``);
 - ``infer(*tensors)``: the static ``(shape, dtype)`` of its output (``None`` = unknown dim);
 - ``backward(gy)``: the gradients of its inputs, written *with other ops*, so a gradient
   is a graph too (and can be differentiated again).
@@ -35,14 +36,24 @@ class Op:
     type: ClassVar[str] = "Op"
     #: ``False`` for ops whose output does not depend smoothly on the inputs (``ArgMax``).
     differentiable: ClassVar[bool] = True
-    #: ``True`` when ``forward`` may return a view of an input (``Reshape``): a fetched
-    #: value is then copied, so a user writing into it cannot change a variable.
+    #: ``True`` when ``forward`` may return an input, a view of one (``Reshape``) or a
+    #: stored array, rather than a new array: the executor then copies the value before a
+    #: user or a variable keeps it, and never reuses its memory. An op class defined
+    #: outside ``minikeras.graph.ops`` gets ``True`` unless it says otherwise (safe, and
+    #: only a little slower).
     returns_view: ClassVar[bool] = False
+    #: Inputs whose array ``forward`` may write its result into, when the executor passes
+    #: that array as ``out=`` (it does only when nothing reads the array afterwards). The
+    #: op promises the output always has these inputs' shape; ``can_write_into`` checks
+    #: the rest.
+    inplace: ClassVar[tuple[int, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "type" not in cls.__dict__:
             cls.type = cls.__name__
+        if "returns_view" not in cls.__dict__ and not cls.__module__.startswith(__package__ + ".ops"):
+            cls.returns_view = True  # not known to return arrays of its own: see above
 
     def __init__(self, *inputs: Tensor, name: str | None = None, **attrs: Any) -> None:
         graph = get_default_graph()
@@ -77,6 +88,10 @@ class Op:
 
     def forward(self, *xs: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{self.type} has no forward")
+
+    def can_write_into(self, i: int) -> bool:
+        """Whether input ``i``'s array can hold the output: listed in ``inplace``, same dtype."""
+        return i in self.inplace and self.inputs[i].dtype == self.y.dtype
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         """Gradients of the inputs given ``gy``; ``None`` means "no gradient flows"."""

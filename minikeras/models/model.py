@@ -27,8 +27,7 @@ class Model(Network):
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
                  **kwargs: Any) -> None:
         self._predict_function: K.Function | None = None
-        self._train_function: K.Function | None = None
-        self._test_function: K.Function | None = None
+        self._functions: dict[tuple[str, bool], K.Function] = {}  # ("train"/"test", weighted)
         self.optimizer: optimizers.Optimizer | None = None
         self.stop_training = False
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
@@ -54,31 +53,19 @@ class Model(Network):
         self.loss_functions = [losses_module.get(f) for f in self._per_output(loss, "loss")]
         weights = self._per_output(loss_weights if loss_weights is not None else 1.0, "loss_weights")
         self.loss_weights = [float(w) for w in weights]
-        self.targets, self.sample_weights = [], []
+        self.targets, self.sample_weights, self._scores = [], [], []
         self.metrics = metrics or []
-        total = None
         self.metrics_names = ["loss"]
-        self.metrics_tensors: list[Any] = []
         multiple = len(self.outputs) > 1
         with K.name_scope("loss"):
-            for y, name, fn, weight in zip(self.outputs, self.output_names, self.loss_functions,
-                                           self.loss_weights):
+            for y, name, fn in zip(self.outputs, self.output_names, self.loss_functions):
                 target = K.placeholder(ndim=K.ndim(y), dtype=K.dtype(y), name=name + "_target")
-                sample_weight = K.placeholder(shape=(None,), name=name + "_sample_weights")
                 self.targets.append(target)
-                self.sample_weights.append(sample_weight)
-                scores = fn(target, y)
-                # Weighted mean that ignores zero weights, as Keras's weighted objective does.
-                nonzero = K.mean(K.cast(K.not_equal(sample_weight, 0), K.floatx()))
-                output_loss = K.mean(scores * sample_weight) / K.maximum(nonzero, K.epsilon())
+                self.sample_weights.append(K.placeholder(shape=(None,), name=name + "_sample_weights"))
+                self._scores.append(fn(target, y))
                 if multiple:
                     self.metrics_names.append(name + "_loss")
-                    self.metrics_tensors.append(output_loss)
-                term = output_loss * weight if weight != 1.0 else output_loss
-                total = term if total is None else total + term
-            for extra in self.losses:
-                total = total + extra
-        self.total_loss = total
+        metric_tensors = []
         with K.name_scope("metrics"):
             for y, name, fn, target in zip(self.outputs, self.output_names, self.loss_functions,
                                            self.targets):
@@ -90,9 +77,40 @@ class Model(Network):
                         metric_fn = metrics_module.get(metric)
                         metric_name = getattr(metric_fn, "__name__", str(metric))
                     self.metrics_names.append(f"{name}_{metric_name}" if multiple else metric_name)
-                    self.metrics_tensors.append(K.mean(metric_fn(target, y)))
+                    metric_tensors.append(K.mean(metric_fn(target, y)))
+        self._metric_tensors = metric_tensors
+        self._losses_by_weighting: dict[bool, tuple[Any, list[Any]]] = {}
+        self.total_loss, self.metrics_tensors = self._loss_outputs(weighted=False)
+        self._functions: dict[tuple[str, bool], K.Function] = {}
         self._collected_trainable_weights = self.trainable_weights
-        self._train_function = self._test_function = None
+
+    def _loss_outputs(self, weighted: bool) -> tuple[Any, list[Any]]:
+        """``(total_loss, metric tensors)``, with or without the per-sample weights.
+
+        Unweighted, each output's loss is the mean of its scores. Weighted, as Keras's
+        weighted objective: the mean of ``scores * weights``, divided by the fraction of
+        non-zero weights. The weighted graph is built the first time weights are given, so
+        the usual step runs none of its ops.
+        """
+        if weighted not in self._losses_by_weighting:
+            total = None
+            output_losses = []
+            with K.name_scope("loss"):
+                for scores, sample_weight, weight in zip(self._scores, self.sample_weights,
+                                                         self.loss_weights):
+                    if weighted:
+                        nonzero = K.mean(K.cast(K.not_equal(sample_weight, 0), K.floatx()))
+                        output_loss = K.mean(scores * sample_weight) / K.maximum(nonzero, K.epsilon())
+                    else:
+                        output_loss = K.mean(scores)
+                    output_losses.append(output_loss)
+                    term = output_loss * weight if weight != 1.0 else output_loss
+                    total = term if total is None else total + term
+                for extra in self.losses:
+                    total = total + extra
+            per_output = output_losses if len(self.outputs) > 1 else []
+            self._losses_by_weighting[weighted] = (total, per_output + self._metric_tensors)
+        return self._losses_by_weighting[weighted]
 
     def _ensure_built_for_compile(self) -> None:
         if not self.outputs:
@@ -130,31 +148,39 @@ class Model(Network):
         if self.optimizer is None:
             raise RuntimeError("You must compile your model before using it.")
 
-    def _feeds(self) -> list[Any]:
+    def _feeds(self, weighted: bool) -> list[Any]:
         phase = [K.learning_phase()] if self.uses_learning_phase else []
-        return list(self._feed_inputs) + self.targets + self.sample_weights + phase
+        weights = self.sample_weights if weighted else []
+        return list(self._feed_inputs) + self.targets + weights + phase
 
-    def _make_train_function(self) -> K.Function:
+    def _make_train_function(self, weighted: bool = False) -> K.Function:
+        """The compiled step: inputs, targets (and sample weights if ``weighted``) → loss, metrics."""
         self._check_compiled()
-        if self._train_function is None:
+        key = ("train", weighted)
+        if key not in self._functions:
+            total, metrics = self._loss_outputs(weighted)
             with K.name_scope("training"):
-                updates = self.optimizer.get_updates(
-                    params=self._collected_trainable_weights, loss=self.total_loss)
-                self._train_function = K.function(
-                    self._feeds(), [self.total_loss] + self.metrics_tensors,
-                    updates=self.updates + updates, name="train_function")
-        return self._train_function
+                updates = self.optimizer.get_updates(params=self._collected_trainable_weights, loss=total)
+                self._functions[key] = K.function(self._feeds(weighted), [total] + metrics,
+                                                  updates=self.updates + updates, name="train_function")
+        return self._functions[key]
 
-    def _make_test_function(self) -> K.Function:
+    def _make_test_function(self, weighted: bool = False) -> K.Function:
         self._check_compiled()
-        if self._test_function is None:
-            self._test_function = K.function(
-                self._feeds(), [self.total_loss] + self.metrics_tensors, name="test_function")
-        return self._test_function
+        key = ("test", weighted)
+        if key not in self._functions:
+            total, metrics = self._loss_outputs(weighted)
+            self._functions[key] = K.function(self._feeds(weighted), [total] + metrics,
+                                              name="test_function")
+        return self._functions[key]
 
     def _training_arrays(self, x: Any, y: Any, sample_weight: Any = None,
-                         class_weight: Any = None) -> list[np.ndarray]:
-        """Inputs, targets and sample weights as arrays, every shape checked."""
+                         class_weight: Any = None) -> tuple[list[np.ndarray], bool]:
+        """Inputs, targets and (if any are given) sample weights as arrays, every shape checked.
+
+        Returns the arrays and whether they include weights: without them, the compiled
+        functions that take no weights are used.
+        """
         self._check_compiled()
         xs = self._standardize(x, self._input_shapes(), self.input_names, "input")
         raw = [y[n] for n in self.output_names] if isinstance(y, dict) else (
@@ -167,6 +193,8 @@ class Model(Network):
                 "Input arrays should have the same number of samples as target arrays. Found "
                 f"{len(xs[0])} input samples and {len(ys[0])} target samples."
             )
+        if sample_weight is None and class_weight is None:
+            return xs + ys, False
         weights = []
         for i, target in enumerate(ys):
             w = np.ones(len(target), dtype=K.floatx())
@@ -181,7 +209,7 @@ class Model(Network):
                 classes = target.argmax(-1) if one_hot else target.reshape(-1)
                 w = w * np.array([class_weight.get(int(c), 1.0) for c in classes], dtype=K.floatx())
             weights.append(w)
-        return xs + ys + weights
+        return xs + ys + weights, True
 
     def _phase_value(self, phase: int) -> list[Any]:
         return [phase] if self.uses_learning_phase else []
@@ -190,19 +218,19 @@ class Model(Network):
 
     def train_on_batch(self, x: Any, y: Any, sample_weight: Any = None, class_weight: Any = None) -> Any:
         """One gradient step on one batch; returns the loss (and metrics) *before* the step."""
-        ins = self._training_arrays(x, y, sample_weight, class_weight)
-        outs = self._make_train_function()(ins + self._phase_value(1))
+        ins, weighted = self._training_arrays(x, y, sample_weight, class_weight)
+        outs = self._make_train_function(weighted)(ins + self._phase_value(1))
         return _unpack(outs)
 
     def test_on_batch(self, x: Any, y: Any, sample_weight: Any = None) -> Any:
-        ins = self._training_arrays(x, y, sample_weight)
-        return _unpack(self._make_test_function()(ins + self._phase_value(0)))
+        ins, weighted = self._training_arrays(x, y, sample_weight)
+        return _unpack(self._make_test_function(weighted)(ins + self._phase_value(0)))
 
     def evaluate(self, x: Any, y: Any, batch_size: int | None = 32, verbose: int = 1,
                  sample_weight: Any = None) -> Any:
         """Loss (and metrics) averaged over all samples, weighted by batch size."""
-        ins = self._training_arrays(x, y, sample_weight)
-        f = self._make_test_function()
+        ins, weighted = self._training_arrays(x, y, sample_weight)
+        f = self._make_test_function(weighted)
         totals = run_batches(f, ins, batch_size or 32, self._phase_value(0))
         if verbose:
             Progbar(len(ins[0])).update(len(ins[0]), dict(zip(self.metrics_names, map(float, totals))))
@@ -215,17 +243,17 @@ class Model(Network):
         """Train for ``epochs`` passes over the data, ``batch_size`` samples per step."""
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
-        ins = self._training_arrays(x, y, sample_weight, class_weight)
-        val_ins = None
+        ins, weighted = self._training_arrays(x, y, sample_weight, class_weight)
+        val_ins, val_weighted = None, weighted
         if validation_data is not None:
             vx, vy = validation_data[0], validation_data[1]
             vw = validation_data[2] if len(validation_data) > 2 else None
-            val_ins = self._training_arrays(vx, vy, vw)
+            val_ins, val_weighted = self._training_arrays(vx, vy, vw)
         elif validation_split and 0.0 < validation_split < 1.0:
             split = int(len(ins[0]) * (1.0 - validation_split))
             ins, val_ins = [a[:split] for a in ins], [a[split:] for a in ins]
-        train = self._make_train_function()
-        test = self._make_test_function() if val_ins is not None else None
+        train = self._make_train_function(weighted)
+        test = self._make_test_function(val_weighted) if val_ins is not None else None
         names = list(self.metrics_names)
         metrics = names + ["val_" + n for n in names] if val_ins is not None else names
 

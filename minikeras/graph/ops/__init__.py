@@ -50,7 +50,19 @@ from .math import (
     where,
     zeros_like,
 )
-from .nn import bias_add, elu, hard_sigmoid, log_softmax, relu, sigmoid, softmax, softplus, softsign, tanh
+from .nn import (
+    bias_add,
+    elu,
+    hard_sigmoid,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softmax_cross_entropy_with_logits,
+    softplus,
+    softsign,
+    tanh,
+)
 from .random import random_normal, random_uniform
 from .reduce import argmax, argmin, max, mean, min, prod, sum
 from .state import (
@@ -134,6 +146,7 @@ __all__ = [
     "sigmoid",
     "sign",
     "softmax",
+    "softmax_cross_entropy_with_logits",
     "softplus",
     "softsign",
     "sqrt",

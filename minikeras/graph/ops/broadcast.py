@@ -42,7 +42,11 @@ class BroadcastTo(Op):
             return x
         if len(shape) > len(target) or any(n != 1 and n != m for n, m in zip(shape[::-1], target[::-1])):
             target = np.broadcast_shapes(shape, target)
-        return np.broadcast_to(x, target)
+        # A filled new array, not np.broadcast_to's read-only view: for the small arrays of
+        # a loss's gradient, np.broadcast_to's Python wrapper costs more than the copy.
+        y = np.empty(target, np.result_type(x))
+        y[...] = x
+        return y
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [sum_to(gy, self.inputs[0]), None]

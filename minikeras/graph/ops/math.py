@@ -22,6 +22,16 @@ class Binary(Op):
     def infer(self, a: Tensor, b: Tensor) -> tuple[Shape, str]:
         return broadcast_shapes(a.shape, b.shape, self.type), result_dtype(a.dtype, b.dtype)
 
+    def can_write_into(self, i: int) -> bool:
+        # Broadcasting can make the output bigger than input i. It cannot when i has the
+        # output's static shape and each of its unknown dimensions meets a 1 (or nothing)
+        # in the other input: then that size comes from input i alone.
+        x, other = self.inputs[i], self.inputs[1 - i]
+        if not super().can_write_into(i) or x.shape != self.y.shape:
+            return False
+        lead = len(x.shape) - len(other.shape)
+        return all(d is not None or k < lead or other.shape[k - lead] == 1 for k, d in enumerate(x.shape))
+
     def unbroadcast(self, ga: Tensor | None, gb: Tensor | None) -> list[Tensor | None]:
         a, b = self.inputs
         return [None if ga is None else sum_to(ga, a), None if gb is None else sum_to(gb, b)]
@@ -40,24 +50,30 @@ class Compare(Binary):
 
 
 class Add(Binary):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a + b
+    inplace = (0, 1)
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return a + b if out is None else np.add(a, b, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return self.unbroadcast(gy, gy)
 
 
 class Sub(Binary):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a - b
+    inplace = (0, 1)
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return a - b if out is None else np.subtract(a, b, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return self.unbroadcast(gy, negative(gy))
 
 
 class Mul(Binary):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a * b
+    inplace = (0, 1)
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return a * b if out is None else np.multiply(a, b, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         a, b = self.inputs
@@ -65,8 +81,10 @@ class Mul(Binary):
 
 
 class RealDiv(Binary):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a / b
+    inplace = (0, 1)
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return a / b if out is None else np.divide(a, b, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         ga = gy / self.inputs[1]
@@ -131,40 +149,50 @@ class AddN(Op):
 
 
 class Neg(Op):
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return -x
+    inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return -x if out is None else np.negative(x, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [negative(gy)]
 
 
 class Exp(Op):
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.exp(x)
+    inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.exp(x, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy * self.y]
 
 
 class Log(Op):
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.log(x)
+    inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.log(x, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy / self.inputs[0]]
 
 
 class Sqrt(Op):
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.sqrt(x)
+    inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.sqrt(x, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy * 0.5 / self.y]
 
 
 class Square(Op):
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.square(x)
+    inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.square(x, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy * 2 * self.inputs[0]]

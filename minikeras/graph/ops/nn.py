@@ -8,8 +8,8 @@ import numpy as np
 
 from ..op import Op, normalize_axes
 from ..tensor import Shape, Tensor
-from .array import reshape
-from .math import clip, exp, square, where
+from .array import expand_dims, reshape
+from .math import cast, clip, exp, square, where
 from .reduce import sum  # noqa: A004 - the graph's sum, not Python's
 from .state import as_tensor
 
@@ -17,20 +17,30 @@ from .state import as_tensor
 class Relu(Op):
     """``max(x, 0)``; with ``alpha`` a leaky slope below 0; with ``max_value`` a cap."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        y = np.maximum(x, 0) if self.alpha == 0 else np.where(x > 0, x, x * self.alpha)
-        return y if self.max_value is None else np.minimum(y, self.max_value)
+    inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        y = np.maximum(x, 0, out=out) if self.alpha == 0 else np.where(x > 0, x, x * self.alpha)
+        return y if self.max_value is None else np.minimum(y, self.max_value, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
-        return [ReluGrad.apply(gy, self.inputs[0], alpha=self.alpha, max_value=self.max_value)]
+        # The slope can be read off the output (y > 0 exactly where x > 0, y < max_value
+        # where x is), as TensorFlow does: then nothing but this op needs x after the
+        # forward pass, and its array can be reused.
+        reads_y = self.alpha >= 0 and (self.max_value is None or self.max_value > 0)
+        at = self.y if reads_y else self.inputs[0]
+        return [ReluGrad.apply(gy, at, alpha=self.alpha, max_value=self.max_value)]
 
 
 class ReluGrad(Op):
-    """``gy`` times relu's slope at ``x``. Linear in ``gy``, piecewise constant in ``x``."""
+    """``gy`` times relu's slope at ``x`` (or at relu's output: the same). Linear in ``gy``,
+    piecewise constant in ``x``."""
 
-    def forward(self, gy: np.ndarray, x: np.ndarray) -> np.ndarray:
-        g = gy * (x > 0) if self.alpha == 0 else np.where(x > 0, gy, gy * self.alpha)
-        return g if self.max_value is None else g * (x < self.max_value)
+    inplace = (0,)
+
+    def forward(self, gy: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        g = np.multiply(gy, x > 0, out=out) if self.alpha == 0 else np.where(x > 0, gy, gy * self.alpha)
+        return g if self.max_value is None else np.multiply(g, x < self.max_value, out=out)
 
     def backward(self, ggx: Tensor) -> list[Tensor | None]:
         return [ReluGrad.apply(ggx, self.inputs[1], alpha=self.alpha, max_value=self.max_value), None]
@@ -108,8 +118,65 @@ class LogSoftmax(Op):
         return [gy - exp(self.y) * sum(gy, axis=self.axis, keepdims=True)]
 
 
+class SoftmaxCrossEntropyWithLogits(Op):
+    """``-sum(labels * log_softmax(logits))`` along ``axis``: a softmax layer's loss in one op.
+
+    What five ops compute (log-softmax, multiply, sum, negate), with a gradient that is one
+    op too, as TensorFlow's op of the same name. The gradient is exact for any labels,
+    not only for labels that sum to 1.
+    """
+
+    def infer(self, labels: Tensor, logits: Tensor) -> tuple[Shape, str]:
+        if len(labels.shape) != len(logits.shape) or any(
+                a is not None and b is not None and a != b for a, b in zip(labels.shape, logits.shape)):
+            raise ValueError(
+                f"softmax_cross_entropy_with_logits: labels {labels.name} {labels.shape} and "
+                f"logits {logits.name} {logits.shape} must have the same shape"
+            )
+        return tuple(d for i, d in enumerate(logits.shape) if i != self.axis), logits.dtype
+
+    def forward(self, labels: np.ndarray, logits: np.ndarray) -> np.ndarray:
+        z = logits - np.maximum.reduce(logits, axis=self.axis, keepdims=True)
+        log_total = np.log(np.add.reduce(np.exp(z), axis=self.axis, keepdims=True))
+        z -= log_total  # now log_softmax(logits)
+        z *= labels
+        return -np.add.reduce(z, axis=self.axis)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        labels, logits = self.inputs
+        g_labels = -log_softmax(logits, self.axis) * expand_dims(gy, self.axis)
+        return [g_labels, SoftmaxCrossEntropyGrad.apply(gy, labels, logits, axis=self.axis)]
+
+
+class SoftmaxCrossEntropyGrad(Op):
+    """The logits' gradient of ``SoftmaxCrossEntropyWithLogits``:
+    ``gy * (softmax(logits) * sum(labels) - labels)``, the gradient students derive by hand."""
+
+    def infer(self, gy: Tensor, labels: Tensor, logits: Tensor) -> tuple[Shape, str]:
+        return logits.shape, logits.dtype
+
+    def forward(self, gy: np.ndarray, labels: np.ndarray, logits: np.ndarray) -> np.ndarray:
+        p = np.exp(logits - np.maximum.reduce(logits, axis=self.axis, keepdims=True))
+        p *= np.add.reduce(labels, axis=self.axis, keepdims=True) / np.add.reduce(
+            p, axis=self.axis, keepdims=True)
+        p -= labels
+        p *= np.expand_dims(gy, self.axis)
+        return p
+
+    def backward(self, ggx: Tensor) -> list[Tensor | None]:
+        gy, labels, logits = self.inputs
+        axis = self.axis
+        p = softmax(logits, axis)
+        total = sum(labels, axis=axis, keepdims=True)
+        h = ggx * expand_dims(gy, axis)
+        hp = sum(h * p, axis=axis, keepdims=True)
+        return [sum(ggx * (p * total - labels), axis=axis), hp - h, total * p * (h - hp)]
+
+
 class BiasAdd(Op):
     """``x + bias`` along the channel axis (last for ``channels_last``, 1 for ``channels_first``)."""
+
+    inplace = (0,)
 
     def infer(self, x: Tensor, b: Tensor) -> tuple[Shape, str]:
         if len(b.shape) not in (1, len(x.shape) - 1):
@@ -126,8 +193,12 @@ class BiasAdd(Op):
             )
         return x.shape, x.dtype
 
-    def forward(self, x: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return x + b.reshape(self.bias_shape)
+    def can_write_into(self, i: int) -> bool:
+        # A per-position bias (rank ndim - 1) may broadcast x to a bigger shape.
+        return super().can_write_into(i) and len(self.inputs[1].shape) == 1
+
+    def forward(self, x: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.add(x, b if b.shape == self.bias_shape else b.reshape(self.bias_shape), out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         x, b = self.inputs
@@ -176,6 +247,15 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     x = as_tensor(x)
     return LogSoftmax.apply(x, axis=normalize_axes(axis, x.ndim, "log_softmax")[0])
+
+
+def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1) -> Tensor:
+    """Per-sample ``-sum(labels * log_softmax(logits))`` along ``axis``, as one op."""
+    labels, logits = as_tensor(labels), as_tensor(logits)
+    if labels.dtype != logits.dtype:
+        labels = cast(labels, logits.dtype)
+    return SoftmaxCrossEntropyWithLogits.apply(
+        labels, logits, axis=normalize_axes(axis, logits.ndim, "softmax_cross_entropy_with_logits")[0])
 
 
 def bias_add(x: Any, bias: Any, data_format: str = "channels_last") -> Tensor:

@@ -38,8 +38,8 @@ class Reduce(Op):
         return type(self).numpy_fn(x, axis=self.axis, keepdims=self.keepdims)
 
     def keep(self, g: Tensor) -> Tensor:
-        """``g`` with the reduced axes put back as size-1 axes."""
-        return g if self.keepdims or not self.axis else expand_dims(g, self.axis)
+        """``g`` with the reduced axes put back as size-1 axes (a scalar broadcasts as it is)."""
+        return g if self.keepdims or not self.axis or not self.y.shape else expand_dims(g, self.axis)
 
 
 class Sum(Reduce):
