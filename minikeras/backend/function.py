@@ -15,6 +15,7 @@ import numpy as np
 from .. import graph as G
 
 _KWARGS = ("name", "feed_dict", "fetches")
+_NO_EXTRA_FEEDS: frozenset[G.Tensor] = frozenset()
 
 
 def _require_list(value: Any, sentence: str, example: str) -> None:
@@ -85,7 +86,7 @@ class Function:
                 f"This function takes {len(self.inputs)} inputs ({_names(self.inputs)}) but was "
                 f"called with {len(inputs)} values."
             )
-        feed = dict(self.feed_dict)
+        feed = dict(self.feed_dict) if self.feed_dict else {}
         for i, (t, value) in enumerate(zip(self.inputs, inputs)):
             if value is not None:
                 feed[t] = _as_feed(t, value)
@@ -101,7 +102,7 @@ class Function:
                 f"{len(inputs)} values; no value for {_names(missing)}. Only trailing inputs with "
                 "a default (such as the learning phase) may be left out."
             )
-        plan = self._plan_for(frozenset(self.feed_dict))
+        plan = self._plan_for(frozenset(self.feed_dict) if self.feed_dict else _NO_EXTRA_FEEDS)
         values = plan.run(feed, record=self.record_values)
         if self.record_values:
             self.last_values = plan.last_values
@@ -144,7 +145,7 @@ def _has_default(t: G.Tensor) -> bool:
 
 def _as_feed(t: G.Tensor, value: Any) -> Any:
     """A sparse matrix (anything with ``tocoo``) becomes a dense array; the rest goes as is."""
-    if hasattr(value, "tocoo"):
+    if type(value) is not np.ndarray and hasattr(value, "tocoo"):
         coo = value.tocoo()
         dense = np.zeros(coo.shape, dtype=t.dtype)
         np.add.at(dense, (coo.row, coo.col), coo.data)

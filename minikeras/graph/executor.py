@@ -313,7 +313,7 @@ class StepCode:
 def check_feed(t: Tensor, value: Any) -> np.ndarray:
     """``value`` as an array of ``t``'s dtype, or an error if its shape cannot be ``t``'s."""
     try:
-        arr = np.asarray(value, dtype=t.dtype)
+        arr = value if type(value) is np.ndarray and value.dtype == t.dtype else np.asarray(value, dtype=t.dtype)
     except (TypeError, ValueError) as e:
         raise ValueError(
             f"Cannot convert the value fed for {t.name} to {t.dtype}: {e}. "
@@ -367,6 +367,8 @@ def _normalize_updates(updates: Sequence[Update | Tensor]) -> list[Update]:
 
 
 def _coerce_update(var: Variable, value: Any, copy: bool) -> tuple[Variable, np.ndarray]:
+    if not copy and type(value) is np.ndarray and value.shape == var.shape and value.dtype == var.value.dtype:
+        return var, value  # the usual case, checked cheaply
     arr = np.array(value, dtype=var.dtype) if copy else np.asarray(value, dtype=var.dtype)
     if arr.shape != var.shape:
         try:

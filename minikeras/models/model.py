@@ -83,6 +83,8 @@ class Model(Network):
         self.total_loss, self.metrics_tensors = self._loss_outputs(weighted=False)
         self._functions: dict[tuple[str, bool], K.Function] = {}
         self._collected_trainable_weights = self.trainable_weights
+        self._training_shapes = (self._input_shapes(), self._target_shapes())
+        self._phase_values = ([0], [1]) if self.uses_learning_phase else ([], [])
 
     def _loss_outputs(self, weighted: bool) -> tuple[Any, list[Any]]:
         """``(total_loss, metric tensors)``, with or without the per-sample weights.
@@ -182,12 +184,16 @@ class Model(Network):
         functions that take no weights are used.
         """
         self._check_compiled()
-        xs = self._standardize(x, self._input_shapes(), self.input_names, "input")
+        input_shapes, target_shapes = self._training_shapes
+        if (sample_weight is None and class_weight is None and len(input_shapes) == len(target_shapes) == 1
+                and _fits(x, input_shapes[0]) and _fits(y, target_shapes[0]) and len(x) == len(y)):
+            return [x, y], False  # the usual batch: nothing to convert, every check passes
+        xs = self._standardize(x, input_shapes, self.input_names, "input")
         raw = [y[n] for n in self.output_names] if isinstance(y, dict) else (
             list(y) if isinstance(y, (list, tuple)) and len(self.outputs) > 1 else [y])
         for target, fn, out in zip(raw, self.loss_functions, self.outputs):
             _check_target(target, fn, K.int_shape(out))
-        ys = self._standardize(y, self._target_shapes(), self.output_names, "target")
+        ys = self._standardize(y, target_shapes, self.output_names, "target")
         if len(xs[0]) != len(ys[0]):
             raise ValueError(
                 "Input arrays should have the same number of samples as target arrays. Found "
@@ -212,7 +218,7 @@ class Model(Network):
         return xs + ys + weights, True
 
     def _phase_value(self, phase: int) -> list[Any]:
-        return [phase] if self.uses_learning_phase else []
+        return self._phase_values[phase]
 
     # --- training and evaluating ----------------------------------------------------
 
@@ -330,10 +336,12 @@ class Model(Network):
             )
         out = []
         for shape, name, a in zip(shapes, names, arrays):
-            a = np.asarray(a)
+            if type(a) is not np.ndarray:
+                a = np.asarray(a)
             if a.ndim == len(shape) - 1 and len(shape) == 2 and shape[-1] == 1:
                 a = a[:, None]  # Keras accepts (n,) data for a (None, 1) input
-            if a.ndim != len(shape) or any(d is not None and d != n for d, n in zip(shape[1:], a.shape[1:])):
+            if a.ndim != len(shape) or (a.shape[1:] != shape[1:] and any(
+                    d is not None and d != n for d, n in zip(shape[1:], a.shape[1:]))):
                 raise ValueError(
                     f"Error when checking {what}: expected {name} to have shape {shape[1:]} but got "
                     f"array with shape {a.shape[1:] if a.ndim else a.shape}"
@@ -392,8 +400,15 @@ class Model(Network):
         return results[0] if len(results) == 1 else results
 
 
-def _unpack(outs: list[Any]) -> Any:
-    values = [float(o) if np.ndim(o) == 0 else o for o in outs]
+def _fits(a: Any, shape: tuple[Any, ...]) -> bool:
+    """``a`` is an array of ``shape`` (any batch size) as it is: no conversion, nothing to check."""
+    return type(a) is np.ndarray and a.ndim == len(shape) and a.shape[1:] == shape[1:] and a.ndim > 0
+
+
+def _unpack(outs: list[np.ndarray]) -> Any:
+    if len(outs) == 1:
+        return float(outs[0]) if outs[0].ndim == 0 else outs[0]
+    values = [float(o) if o.ndim == 0 else o for o in outs]
     return values[0] if len(values) == 1 else values
 
 

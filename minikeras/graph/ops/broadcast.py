@@ -37,14 +37,18 @@ class BroadcastTo(Op):
         return broadcast_shapes(x.shape, like.shape, self.type), x.dtype
 
     def forward(self, x: np.ndarray, like: np.ndarray) -> np.ndarray:
-        shape, target = np.shape(x), np.shape(like)
+        shape, target = x.shape, like.shape  # NumPy scalars have shapes too
         if shape == target:
             return x
+        if not shape:  # a scalar, such as a mean's gradient
+            y = np.empty(target, x.dtype)
+            y.fill(x)
+            return y
         if len(shape) > len(target) or any(n != 1 and n != m for n, m in zip(shape[::-1], target[::-1])):
             target = np.broadcast_shapes(shape, target)
         # A filled new array, not np.broadcast_to's read-only view: for the small arrays of
         # a loss's gradient, np.broadcast_to's Python wrapper costs more than the copy.
-        y = np.empty(target, np.result_type(x))
+        y = np.empty(target, x.dtype)
         y[...] = x
         return y
 

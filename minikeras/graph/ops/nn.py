@@ -138,9 +138,9 @@ class SoftmaxCrossEntropyWithLogits(Op):
     def forward(self, labels: np.ndarray, logits: np.ndarray) -> np.ndarray:
         z = logits - np.maximum.reduce(logits, axis=self.axis, keepdims=True)
         log_total = np.log(np.add.reduce(np.exp(z), axis=self.axis, keepdims=True))
-        z -= log_total  # now log_softmax(logits)
+        np.subtract(log_total, z, out=z)  # now -log_softmax(logits)
         z *= labels
-        return -np.add.reduce(z, axis=self.axis)
+        return np.add.reduce(z, axis=self.axis)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         labels, logits = self.inputs
@@ -156,11 +156,13 @@ class SoftmaxCrossEntropyGrad(Op):
         return logits.shape, logits.dtype
 
     def forward(self, gy: np.ndarray, labels: np.ndarray, logits: np.ndarray) -> np.ndarray:
-        p = np.exp(logits - np.maximum.reduce(logits, axis=self.axis, keepdims=True))
-        p *= np.add.reduce(labels, axis=self.axis, keepdims=True) / np.add.reduce(
-            p, axis=self.axis, keepdims=True)
+        p = logits - np.maximum.reduce(logits, axis=self.axis, keepdims=True)
+        np.exp(p, out=p)
+        scale = np.add.reduce(labels, axis=self.axis, keepdims=True)
+        scale /= np.add.reduce(p, axis=self.axis, keepdims=True)  # at least 1: the max gives exp(0)
+        p *= scale  # softmax(logits) * sum(labels)
         p -= labels
-        p *= np.expand_dims(gy, self.axis)
+        p *= gy[(slice(None),) * self.axis + (None,)]  # gy with the class axis put back
         return p
 
     def backward(self, ggx: Tensor) -> list[Tensor | None]:

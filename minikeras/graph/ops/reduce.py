@@ -63,8 +63,9 @@ class Mean(Reduce):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # np.mean is Python code around these two calls.
-        total = np.add.reduce(x, axis=self.axis, keepdims=self.keepdims, dtype=self.y.dtype)
-        return total / _pymath.prod(np.shape(x)[i] for i in self.axis)
+        total = np.add.reduce(x, axis=self.axis, keepdims=self.keepdims,
+                              dtype=None if x.dtype.kind == "f" else FLOATX)
+        return total / _reduced_count(x, self.axis)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         x = self.inputs[0]
@@ -122,7 +123,12 @@ class ReducedSize(Op):
         return (), x.dtype
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(_pymath.prod(x.shape[i] for i in self.axis), dtype=x.dtype)
+        return x.dtype.type(_reduced_count(x, self.axis))
+
+
+def _reduced_count(x: np.ndarray, axis: tuple[int, ...]) -> int:
+    """How many elements of ``x`` each output of a reduction over ``axis`` takes in."""
+    return x.size if len(axis) == x.ndim else _pymath.prod(x.shape[i] for i in axis)
 
 
 def reduced_size(x: Tensor, axis: tuple[int, ...]) -> Any:
