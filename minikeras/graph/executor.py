@@ -313,7 +313,8 @@ class StepCode:
 def check_feed(t: Tensor, value: Any) -> np.ndarray:
     """``value`` as an array of ``t``'s dtype, or an error if its shape cannot be ``t``'s."""
     try:
-        arr = value if type(value) is np.ndarray and value.dtype == t.dtype else np.asarray(value, dtype=t.dtype)
+        same = type(value) is np.ndarray and value.dtype == t.dtype
+        arr = value if same else np.asarray(value, dtype=t.dtype)
     except (TypeError, ValueError) as e:
         raise ValueError(
             f"Cannot convert the value fed for {t.name} to {t.dtype}: {e}. "
