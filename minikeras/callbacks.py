@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -200,3 +201,65 @@ class LambdaCallback(Callback):
         for name, fn in hooks.items():
             if fn is not None:
                 setattr(self, name, fn)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or only its weights) after every ``period`` epochs.
+
+    ``filepath`` may name the epoch and any log: ``"weights-{epoch:02d}-{val_loss:.2f}.h5"``
+    (the epoch counted from 1). With ``save_best_only`` a file is written only when
+    ``monitor`` improved, so a fixed name always holds the best model so far. The write
+    is atomic: a crash mid-save leaves the previous file whole.
+    """
+
+    def __init__(self, filepath: Any, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, save_weights_only: bool = False,
+                 mode: str = "auto", period: int = 1) -> None:
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"ModelCheckpoint mode {mode} is unknown; use 'auto', 'min' or 'max'.")
+        if mode == "auto":  # accuracies improve upwards, losses downwards (Keras's rule)
+            mode = "max" if "acc" in monitor or monitor.startswith("fmeasure") else "min"
+        self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
+        self.save_best_only, self.save_weights_only, self.period = save_best_only, save_weights_only, period
+        self.sign = 1.0 if mode == "max" else -1.0
+        self.best = -np.inf * self.sign
+        self.epochs_since_last_save = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        self.epochs_since_last_save += 1
+        if self.epochs_since_last_save < self.period:
+            return
+        self.epochs_since_last_save = 0
+        filepath = self._filepath(epoch, logs)
+        if self.save_best_only:
+            current = logs.get(self.monitor)
+            if current is None:
+                warnings.warn(f"Can save best model only with {self.monitor} available, skipping.",
+                              RuntimeWarning, stacklevel=2)
+                return
+            if self.sign * (current - self.best) <= 0:
+                if self.verbose > 0:
+                    print(f"\nEpoch {epoch + 1:05d}: {self.monitor} did not improve from {self.best:0.5f}")
+                return
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1:05d}: {self.monitor} improved from {self.best:0.5f} to "
+                      f"{current:0.5f}, saving model to {filepath}")
+            self.best = current
+        elif self.verbose > 0:
+            print(f"\nEpoch {epoch + 1:05d}: saving model to {filepath}")
+        if self.save_weights_only:
+            self.model.save_weights(filepath, overwrite=True)
+        else:
+            self.model.save(filepath, overwrite=True)
+
+    def _filepath(self, epoch: int, logs: dict[str, Any]) -> str:
+        try:
+            return self.filepath.format(epoch=epoch + 1, **logs)
+        except KeyError as e:
+            raise KeyError(
+                f"ModelCheckpoint's filepath {self.filepath!r} names {{{e.args[0]}}}, which this "
+                f"epoch's logs do not have (they have: epoch, {', '.join(sorted(logs)) or 'nothing else'}). "
+                "Use one of those, or pass validation_data to fit for the val_ ones."
+            ) from None

@@ -976,3 +976,79 @@ def test_steps_with_and_without_weights_share_the_optimizer_state() -> None:
     twin.train_on_batch(x, y)
     for a, b in zip(model.get_weights(), twin.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+# --- ModelCheckpoint ------------------------------------------------------------------------
+
+def _checkpointed(tmp_path: Any, **kwargs: Any) -> tuple[Any, Any]:
+    from minikeras.callbacks import ModelCheckpoint
+
+    model = linear()
+    model.compile(SGD(lr=0.05), "mse", metrics=["mae"])
+    return model, ModelCheckpoint(str(tmp_path / kwargs.pop("name", "m-{epoch:02d}.h5")), **kwargs)
+
+
+def test_checkpoint_saves_a_loadable_model_each_epoch_named_from_the_logs(tmp_path: Any) -> None:
+    from minikeras.models import load_model
+
+    x, y = regression_data(24)
+    model, checkpoint = _checkpointed(tmp_path, name="m-{epoch:02d}-{loss:.3f}.h5")
+    history = model.fit(x, y, epochs=3, batch_size=8, verbose=0, callbacks=[checkpoint])
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"m-{e + 1:02d}-{loss:.3f}.h5" for e, loss in enumerate(history.history["loss"])]
+    last = load_model(str(tmp_path / names[-1]))
+    for a, b in zip(last.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(last.predict(x), model.predict(x), rtol=1e-6)
+
+
+def test_checkpoint_save_best_only_writes_when_the_monitor_improves(tmp_path: Any, capsys: Any) -> None:
+    model, checkpoint = _checkpointed(tmp_path, monitor="val_loss", save_best_only=True, verbose=1)
+    checkpoint.set_model(model)
+    for epoch, val_loss in enumerate([1.0, 0.5, 0.7, 0.4]):
+        checkpoint.on_epoch_end(epoch, {"loss": 1.0, "val_loss": val_loss})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-01.h5", "m-02.h5", "m-04.h5"]
+    out = capsys.readouterr().out
+    assert "Epoch 00003: val_loss did not improve from 0.50000" in out
+    assert "Epoch 00004: val_loss improved from 0.50000 to 0.40000, saving model to" in out
+
+
+def test_checkpoint_mode_auto_maximises_an_accuracy(tmp_path: Any) -> None:
+    model, checkpoint = _checkpointed(tmp_path, monitor="val_acc", save_best_only=True)
+    checkpoint.set_model(model)
+    for epoch, acc in enumerate([0.5, 0.4, 0.9]):
+        checkpoint.on_epoch_end(epoch, {"val_acc": acc})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-01.h5", "m-03.h5"]
+
+
+def test_checkpoint_weights_only_and_period(tmp_path: Any) -> None:
+    import h5py
+
+    model, checkpoint = _checkpointed(tmp_path, save_weights_only=True, period=2)
+    checkpoint.set_model(model)
+    for epoch in range(5):
+        checkpoint.on_epoch_end(epoch, {"loss": 1.0})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-02.h5", "m-04.h5"]
+    with h5py.File(tmp_path / "m-04.h5", "r") as f:
+        assert "model_config" not in f.attrs and "layer_names" in f.attrs
+    twin = linear()
+    twin.load_weights(str(tmp_path / "m-04.h5"))
+    for a, b in zip(twin.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_checkpoint_without_its_monitor_warns_and_writes_nothing(tmp_path: Any) -> None:
+    model, checkpoint = _checkpointed(tmp_path, monitor="val_loss", save_best_only=True)
+    checkpoint.set_model(model)
+    with pytest.warns(RuntimeWarning, match="Can save best model only with val_loss available"):
+        checkpoint.on_epoch_end(0, {"loss": 1.0})
+    assert not list(tmp_path.iterdir())
+
+
+def test_checkpoint_filepath_naming_a_missing_log_says_which(tmp_path: Any) -> None:
+    model, checkpoint = _checkpointed(tmp_path, name="m-{val_loss:.2f}.h5")
+    x, y = regression_data(8)
+    with pytest.raises(KeyError, match=r"names \{val_loss\}.*they have: epoch, loss, mean_absolute_error"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])
+    with pytest.raises(ValueError, match="mode sideways is unknown"):
+        _checkpointed(tmp_path, mode="sideways")
