@@ -95,7 +95,9 @@ plot_graph(f, to_file=str(OUT / "05_function.svg"))
 
 # %% [markdown]
 # The steps are then written out as a small Python function, one line per step:
-# `f.plan.source` is the program each call runs. Two things in it are the executor's
+# `f.plan.source` is the program each call runs. An op that is exactly one NumPy function
+# (`BiasAdd` here is `np.add`) is called as that function; the others through their
+# `forward`. Two things in it are the executor's
 # bookkeeping: `del` lets an intermediate array go after its last use, and `out=` hands an
 # array nobody reads any more to the next op, which writes its result into it instead of
 # allocating a new one (BiasAdd adds the bias into MatMul's result; Relu clips it in place).
@@ -103,7 +105,7 @@ plot_graph(f, to_file=str(OUT / "05_function.svg"))
 
 # %%
 print(f.plan.source)
-assert f.plan.source.count(" = f") == len(f.plan.steps) == 3
+assert f.plan.source.count(")  # ") == len(f.plan.steps) == 3
 assert [step.into >= 0 for step in f.plan.steps] == [False, True, True]
 
 # %% [markdown]

@@ -631,7 +631,7 @@ def test_plan_source_is_one_line_per_step_naming_each_op():
     with mg.name_scope("dense_1"):
         y = mg.tanh(x * 2.0)
     plan = mg.Plan([mg.sum(y)], feeds=[x])
-    calls = [line for line in plan.source.splitlines() if " = f" in line]
+    calls = [line for line in plan.source.splitlines() if ")  # " in line]
     assert len(calls) == len(plan.steps) == 3
     for line, step in zip(calls, plan.steps):
         assert step.op.type in line and step.op.y.name in line
@@ -777,3 +777,44 @@ def test_broadcasting_ops_donate_only_when_the_shape_is_known_to_fit():
     assert c not in _donations(plan)
     out = plan.run({x: np.zeros((1, 3)), z: np.ones((4, 3))})[0]
     np.testing.assert_array_equal(out, np.ones((4, 3)))
+
+
+# --- plans too long to compile run as a loop, with the same results -------------------
+
+
+def _mixed_plan():
+    v = mg.variable(np.full(3, 2.0), name="v")
+    x = mg.placeholder((None, 3), name="x")
+    a = mg.exp(x * 0.5)
+    view = mg.reshape(a, (-1,))
+    b = mg.relu(a - 1.0) * v
+    new = v - mg.sum(b, axis=0) * 0.1
+    plan = mg.Plan([view, b, mg.sum(b)], updates=[(v, new)], feeds=[x])
+    return v, x, plan
+
+
+def test_a_plan_past_the_compile_limit_runs_as_a_loop_with_the_same_results(monkeypatch):
+    value = np.arange(6.0).reshape(2, 3) / 4
+    v, x, plan = _mixed_plan()
+    compiled = plan.run({x: value}) + [v.get_value()]
+    mg.reset_default_graph()
+    monkeypatch.setattr(executor, "COMPILE_LIMIT", 0)
+    v, x, plan = _mixed_plan()
+    assert plan._code(record=False).run == plan._code(record=False)._loop
+    assert any(step.into >= 0 for step in plan.steps)
+    looped = plan.run({x: value}) + [v.get_value()]
+    for a, b in zip(compiled, looped):
+        np.testing.assert_array_equal(a, b)
+    assert "np.exp" in plan.source  # still written out, for reading
+
+
+def test_an_error_in_a_looped_plan_names_the_op_and_shapes(monkeypatch):
+    monkeypatch.setattr(executor, "COMPILE_LIMIT", 0)
+    w = mg.variable(np.ones((3, 2)), name="w")
+    x = mg.placeholder((None, None), name="x")
+    with mg.name_scope("dense_1"):
+        out = mg.matmul(x, w)
+    with pytest.raises(ValueError) as info:
+        mg.Plan([out], feeds=[x]).run({x: np.ones((2, 4))})
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert "dense_1/MatMul" in notes and "x:0: (2, 4)" in notes and "w:0: (3, 2)" in notes

@@ -261,50 +261,95 @@ class Plan:
                 f"{len(self.updates)} updates, feeds [{', '.join(t.name for t in self.feeds)}]>")
 
 
+_OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.divide: "/"}
+
+#: A plan with more steps than this runs as a loop over its steps instead of compiled
+#: source: Python's compiler takes ~15 us a line, too long for ten thousand scalar ops.
+COMPILE_LIMIT = 2_000
+
+
 class StepCode:
     """A list of steps as the source and the function of a straight-line Python program.
 
     ``run(vals)`` reads the slots no step computes (feeds, variables, constants) from
-    ``vals``, then does one line per step, ``v7 = f3(v2, v5)``, in local variables, which
-    is the cheapest thing Python can do per step: no loop, no unpacking, no list. ``del``
-    lets an intermediate go after its last use, ``out=`` hands a dying array to an op that
-    can write its result into it; the fetches and updates are written back to ``vals`` at
-    the end. With ``record``, nothing is let go or overwritten and every value is written
-    back, for ``Plan.run(record=True)``.
+    ``vals``, then does one line per step, ``v7 = f3(v2, v5)`` (or ``np.add(v2, v5)`` for
+    an op that is one NumPy call), in local variables, which is the cheapest thing Python
+    can do per step: no loop, no unpacking, no list. ``del`` lets an intermediate go after
+    its last use, ``out=`` hands a dying array to an op that can write its result into it;
+    the fetches and updates are written back to ``vals`` at the end. With ``record``,
+    nothing is let go or overwritten and every value is written back, for
+    ``Plan.run(record=True)``. Past ``COMPILE_LIMIT`` steps, a loop does the same.
     """
 
     def __init__(self, steps: list[Step], slots: Mapping[Tensor, int], record: bool) -> None:
         self.steps = steps
-        produced = {step.out for step in steps}
-        read = sorted({i for step in steps for i in step.inputs} - produced)
-        names = {s: t.name.replace("\n", " ") for t, s in slots.items()}
-        lines = ["def run(vals):"]
-        lines += [f"    v{s} = vals[{s}]  # {names[s]}" for s in read]
+        self.record = record
+        self.slots = slots
+        # An op that is one NumPy call is called as that (unless its forward was replaced).
+        self.calls = [step.op.kernel() if step.forward == step.op.forward else None for step in steps]
         self.line_of_step: dict[int, int] = {}
-        for k, step in enumerate(steps):
-            args = ", ".join([f"v{i}" for i in step.inputs] +
-                             ([f"out=v{step.into}"] if step.into >= 0 and not record else []))
+        if len(steps) > COMPILE_LIMIT:
+            self.run: Callable[[list[Any]], None] = self._loop
+            return
+        namespace: dict[str, Any] = {"np": np}
+        namespace.update({f"f{k}": fn or step.forward for k, (step, fn) in enumerate(zip(steps, self.calls))})
+        exec(compile(self.source, "<plan>", "exec"), namespace)  # our own source, made below
+        self.run = namespace["run"]
+
+    @property
+    def source(self) -> str:
+        names = {s: t.name.replace("\n", " ") for t, s in self.slots.items()}
+        lines = ["def run(vals):"]
+        produced = {step.out for step in self.steps}
+        read = sorted({i for step in self.steps for i in step.inputs} - produced)
+        lines += [f"    v{s} = vals[{s}]  # {names[s]}" for s in read]
+        for k, (step, fn) in enumerate(zip(self.steps, self.calls)):
+            donate = step.into >= 0 and not self.record
+            args = ", ".join([f"v{i}" for i in step.inputs] + ([f"out=v{step.into}"] if donate else []))
+            expression = f"{f'np.{fn.__name__}' if isinstance(fn, np.ufunc) else f'f{k}'}({args})"
+            if fn in _OPERATORS and step.op.y.shape == ():
+                # Python's operators on NumPy scalars skip the ufunc machinery: much faster.
+                expression = f" {_OPERATORS[fn]} ".join(f"v{i}" for i in step.inputs)
+            if isinstance(step.op, Assign) and step.forward == step.op.forward:
+                expression = f"v{step.inputs[1]}"  # the new value is passed on as it is
             self.line_of_step[len(lines) + 1] = k
-            lines.append(f"    v{step.out} = f{k}({args})  # {step.op.type} {names[step.out]}")
-            if step.free and not record:
+            lines.append(f"    v{step.out} = {expression}  # {step.op.type} {names[step.out]}")
+            if step.free and not self.record:
                 lines.append(f"    del {', '.join(f'v{s}' for s in step.free)}")
-        kept = sorted(produced) if record else sorted(produced - {s for st in steps for s in st.free})
+        freed = {s for step in self.steps for s in step.free}
+        kept = sorted(produced) if self.record else sorted(produced - freed)
         lines += [f"    vals[{s}] = v{s}" for s in kept]
         lines.append("    return")  # a plan may have no steps at all
-        self.source = "\n".join(lines) + "\n"
-        namespace: dict[str, Any] = {f"f{k}": step.forward for k, step in enumerate(steps)}
-        exec(compile(self.source, "<plan>", "exec"), namespace)  # our own source, made above
-        self.run: Callable[[list[Any]], None] = namespace["run"]
+        return "\n".join(lines) + "\n"
+
+    def _loop(self, vals: list[Any]) -> None:
+        """What the source does, for a plan too long to compile: one step at a time."""
+        record = self.record
+        for k, (step, fn) in enumerate(zip(self.steps, self.calls)):  # noqa: B007 - where() reads k
+            args = [vals[i] for i in step.inputs]
+            fn = fn or step.forward
+            if step.into >= 0 and not record:
+                vals[step.out] = fn(*args, out=vals[step.into])
+            else:
+                vals[step.out] = fn(*args)
+            if not record:
+                for s in step.free:
+                    vals[s] = None
 
     def where(self, error: BaseException) -> str:
         """Which op ``error`` came from and the shapes it was given, from the traceback."""
+        code = getattr(self.run, "__code__", None) or self._loop.__code__
         tb = error.__traceback__
-        while tb is not None and tb.tb_frame.f_code is not self.run.__code__:
+        while tb is not None and tb.tb_frame.f_code is not code:
             tb = tb.tb_next
         if tb is None:
             return "(raised while running a plan)"
-        step = self.steps[self.line_of_step[tb.tb_lineno]]
-        values = tb.tb_frame.f_locals
+        frame = tb.tb_frame.f_locals
+        if self.run == self._loop:
+            step = self.steps[frame["k"]]
+            values = {f"v{i}": frame["vals"][i] for i in step.inputs}
+        else:
+            step, values = self.steps[self.line_of_step[tb.tb_lineno]], frame
         shapes = ", ".join(f"{x.name}: {np.shape(values.get(f'v{i}'))}"
                            for x, i in zip(step.op.inputs, step.inputs))
         return f"(raised while computing {step.op.name}, a {step.op.type} op, from {shapes or 'no inputs'})"

@@ -14,6 +14,7 @@ Names follow DeZero: ``x`` inputs, ``y`` output, ``gy`` the gradient arriving at
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -47,6 +48,9 @@ class Op:
     #: op promises the output always has these inputs' shape; ``can_write_into`` checks
     #: the rest.
     inplace: ClassVar[tuple[int, ...]] = ()
+    #: The NumPy ufunc that *is* the forward, for ops that are exactly one (``np.add``):
+    #: ``forward`` calls it, and a plan calls it directly, with no method in between.
+    ufunc: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -86,8 +90,16 @@ class Op:
         """Static shape and dtype of the output; by default those of the first input."""
         return xs[0].shape, xs[0].dtype
 
-    def forward(self, *xs: np.ndarray) -> np.ndarray:
-        raise NotImplementedError(f"{self.type} has no forward")
+    def forward(self, *xs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        if self.ufunc is None:
+            raise NotImplementedError(f"{self.type} has no forward")
+        return self.ufunc(*xs, out=out)
+
+    def kernel(self) -> Callable[..., Any] | None:
+        """A NumPy callable that computes exactly what ``forward`` does, with the same
+        arguments, when there is one (the ``ufunc``; some ops build one from their attrs).
+        A plan calls it in place of the method: one Python call less per step."""
+        return self.ufunc
 
     def can_write_into(self, i: int) -> bool:
         """Whether input ``i``'s array can hold the output: listed in ``inplace``, same dtype."""

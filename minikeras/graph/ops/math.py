@@ -50,30 +50,24 @@ class Compare(Binary):
 
 
 class Add(Binary):
+    ufunc = np.add
     inplace = (0, 1)
-
-    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return a + b if out is None else np.add(a, b, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return self.unbroadcast(gy, gy)
 
 
 class Sub(Binary):
+    ufunc = np.subtract
     inplace = (0, 1)
-
-    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return a - b if out is None else np.subtract(a, b, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return self.unbroadcast(gy, negative(gy))
 
 
 class Mul(Binary):
+    ufunc = np.multiply
     inplace = (0, 1)
-
-    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return a * b if out is None else np.multiply(a, b, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         a, b = self.inputs
@@ -81,10 +75,8 @@ class Mul(Binary):
 
 
 class RealDiv(Binary):
+    ufunc = np.divide
     inplace = (0, 1)
-
-    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return a / b if out is None else np.divide(a, b, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         ga = gy / self.inputs[1]
@@ -107,8 +99,7 @@ class Pow(Binary):
 class Maximum(Binary):
     """The gradient goes to ``a`` where ``a >= b`` (ties: to ``a``)."""
 
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.maximum(a, b)
+    ufunc = np.maximum
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         a, b = self.inputs
@@ -117,8 +108,7 @@ class Maximum(Binary):
 
 
 class Minimum(Binary):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.minimum(a, b)
+    ufunc = np.minimum
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         a, b = self.inputs
@@ -149,58 +139,47 @@ class AddN(Op):
 
 
 class Neg(Op):
+    ufunc = np.negative
     inplace = (0,)
-
-    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return -x if out is None else np.negative(x, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [negative(gy)]
 
 
 class Exp(Op):
+    ufunc = np.exp
     inplace = (0,)
-
-    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return np.exp(x, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy * self.y]
 
 
 class Log(Op):
+    ufunc = np.log
     inplace = (0,)
-
-    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return np.log(x, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy / self.inputs[0]]
 
 
 class Sqrt(Op):
+    ufunc = np.sqrt
     inplace = (0,)
-
-    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return np.sqrt(x, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy * 0.5 / self.y]
 
 
 class Square(Op):
+    ufunc = np.square
     inplace = (0,)
-
-    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return np.square(x, out=out)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy * 2 * self.inputs[0]]
 
 
 class Abs(Op):
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.abs(x)
+    ufunc = np.abs
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy * sign(self.inputs[0])]
@@ -209,8 +188,7 @@ class Abs(Op):
 class Sign(Op):
     """-1, 0 or 1. Its derivative is 0 wherever it exists, so that is its gradient."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.sign(x)
+    ufunc = np.sign
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [zeros_like(self.inputs[0])]
@@ -307,43 +285,35 @@ class OnesLike(Op):
 
 
 class Equal(Compare):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.equal(a, b)
+    ufunc = np.equal
 
 
 class NotEqual(Compare):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.not_equal(a, b)
+    ufunc = np.not_equal
 
 
 class Greater(Compare):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.greater(a, b)
+    ufunc = np.greater
 
 
 class GreaterEqual(Compare):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.greater_equal(a, b)
+    ufunc = np.greater_equal
 
 
 class Less(Compare):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.less(a, b)
+    ufunc = np.less
 
 
 class LessEqual(Compare):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.less_equal(a, b)
+    ufunc = np.less_equal
 
 
 class LogicalAnd(Compare):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.logical_and(a, b)
+    ufunc = np.logical_and
 
 
 class LogicalOr(Compare):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.logical_or(a, b)
+    ufunc = np.logical_or
 
 
 class LogicalNot(Op):

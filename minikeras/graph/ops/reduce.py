@@ -7,6 +7,8 @@ broadcasts ``gy`` over them: every input element contributed to one output eleme
 from __future__ import annotations
 
 import math as _pymath
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -48,6 +50,9 @@ class Sum(Reduce):
     def forward(self, x: np.ndarray) -> np.ndarray:
         # np.add.reduce is what np.sum calls for an array, minus a Python-level wrapper.
         return np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)
+
+    def kernel(self) -> Callable[..., Any] | None:
+        return partial(np.add.reduce, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [broadcast_like(self.keep(gy), self.inputs[0])]
