@@ -48,6 +48,9 @@ class MatMul(Op):
         return np.matmul(a.swapaxes(-1, -2) if self.transpose_a else a,
                          b.swapaxes(-1, -2) if self.transpose_b else b)
 
+    def kernel(self) -> Any:
+        return np.matmul if not (self.transpose_a or self.transpose_b) else None
+
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         # y = A B with A, B the inputs as used (after any transpose): dA = gy B^T, dB = A^T gy,
         # then transposed back where an input was used transposed.
