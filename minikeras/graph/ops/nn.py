@@ -124,14 +124,17 @@ class LogSoftmax(Op):
 
 
 class SoftmaxCrossEntropyWithLogits(Op):
-    """``-sum(labels * log_softmax(logits))`` along ``axis``: a softmax layer's loss in one op.
+    """``-sum(labels * log_softmax(logits))`` along ``axis``: a softmax layer's loss.
 
-    What five ops compute (log-softmax, multiply, sum, negate), with a gradient that is one
-    op too, as TensorFlow's op of the same name. The gradient is exact for any labels,
-    not only for labels that sum to 1.
+    Its inputs are ``labels``, ``logits`` and ``log_softmax(logits)``, made by a LogSoftmax
+    op just before it: the forward reads the log-probabilities, and the gradient, given
+    for the *logits* in one op, ``gy * (softmax(logits) * sum(labels) - labels)``, reuses
+    them instead of computing the softmax again. (TensorFlow's op of the same name gets
+    that by returning the gradient as a second output.) Exact for any labels, not only
+    labels that sum to 1.
     """
 
-    def infer(self, labels: Tensor, logits: Tensor) -> tuple[Shape, str]:
+    def infer(self, labels: Tensor, logits: Tensor, log_probs: Tensor) -> tuple[Shape, str]:
         if len(labels.shape) != len(logits.shape) or any(
                 a is not None and b is not None and a != b for a, b in zip(labels.shape, logits.shape)):
             raise ValueError(
@@ -140,44 +143,40 @@ class SoftmaxCrossEntropyWithLogits(Op):
             )
         return tuple(d for i, d in enumerate(logits.shape) if i != self.axis), logits.dtype
 
-    def forward(self, labels: np.ndarray, logits: np.ndarray) -> np.ndarray:
-        z = logits - np.maximum.reduce(logits, axis=self.axis, keepdims=True)
-        log_total = np.log(np.add.reduce(np.exp(z), axis=self.axis, keepdims=True))
-        np.subtract(log_total, z, out=z)  # now -log_softmax(logits)
-        z *= labels
-        return np.add.reduce(z, axis=self.axis)
+    def forward(self, labels: np.ndarray, logits: np.ndarray, log_probs: np.ndarray) -> np.ndarray:
+        return -np.add.reduce(labels * log_probs, axis=self.axis)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
-        labels, logits = self.inputs
-        g_labels = -log_softmax(logits, self.axis) * expand_dims(gy, self.axis)
-        return [g_labels, SoftmaxCrossEntropyGrad.apply(gy, labels, logits, axis=self.axis)]
+        labels, _, log_probs = self.inputs
+        g_labels = -log_probs * expand_dims(gy, self.axis)
+        # The logits' gradient covers the path through log_probs too: nothing more flows there.
+        return [g_labels, SoftmaxCrossEntropyGrad.apply(gy, labels, log_probs, axis=self.axis), None]
 
 
 class SoftmaxCrossEntropyGrad(Op):
-    """The logits' gradient of ``SoftmaxCrossEntropyWithLogits``:
+    """The logits' gradient of ``SoftmaxCrossEntropyWithLogits``, from the log-probabilities:
     ``gy * (softmax(logits) * sum(labels) - labels)``, the gradient students derive by hand."""
 
-    def infer(self, gy: Tensor, labels: Tensor, logits: Tensor) -> tuple[Shape, str]:
-        return logits.shape, logits.dtype
-
-    def forward(self, gy: np.ndarray, labels: np.ndarray, logits: np.ndarray) -> np.ndarray:
-        p = logits - np.maximum.reduce(logits, axis=self.axis, keepdims=True)
-        np.exp(p, out=p)
-        scale = np.add.reduce(labels, axis=self.axis, keepdims=True)
-        scale /= np.add.reduce(p, axis=self.axis, keepdims=True)  # at least 1: the max gives exp(0)
-        p *= scale  # softmax(logits) * sum(labels)
+    def forward(self, gy: np.ndarray, labels: np.ndarray, log_probs: np.ndarray) -> np.ndarray:
+        p = np.exp(log_probs)
+        p *= np.add.reduce(labels, axis=self.axis, keepdims=True)
         p -= labels
         p *= gy[(slice(None),) * self.axis + (None,)]  # gy with the class axis put back
         return p
 
+    def infer(self, gy: Tensor, labels: Tensor, log_probs: Tensor) -> tuple[Shape, str]:
+        return log_probs.shape, log_probs.dtype
+
     def backward(self, ggx: Tensor) -> list[Tensor | None]:
-        gy, labels, logits = self.inputs
+        # The output is gy * (exp(log_probs) * sum(labels) - labels); the log_probs' gradient
+        # flows on through the LogSoftmax op to the logits.
+        gy, labels, log_probs = self.inputs
         axis = self.axis
-        p = softmax(logits, axis)
+        p = exp(log_probs)
         total = sum(labels, axis=axis, keepdims=True)
         h = ggx * expand_dims(gy, axis)
-        hp = sum(h * p, axis=axis, keepdims=True)
-        return [sum(ggx * (p * total - labels), axis=axis), hp - h, total * p * (h - hp)]
+        return [sum(ggx * (p * total - labels), axis=axis), sum(h * p, axis=axis, keepdims=True) - h,
+                h * p * total]
 
 
 class BiasAdd(Op):
@@ -261,12 +260,13 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 
 
 def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1) -> Tensor:
-    """Per-sample ``-sum(labels * log_softmax(logits))`` along ``axis``, as one op."""
+    """Per-sample ``-sum(labels * log_softmax(logits))`` along ``axis``: a LogSoftmax op and
+    one op for the rest, whose gradient is one op too."""
     labels, logits = as_tensor(labels), as_tensor(logits)
     if labels.dtype != logits.dtype:
         labels = cast(labels, logits.dtype)
-    return SoftmaxCrossEntropyWithLogits.apply(
-        labels, logits, axis=normalize_axes(axis, logits.ndim, "softmax_cross_entropy_with_logits")[0])
+    axis = normalize_axes(axis, logits.ndim, "softmax_cross_entropy_with_logits")[0]
+    return SoftmaxCrossEntropyWithLogits.apply(labels, logits, log_softmax(logits, axis), axis=axis)
 
 
 def bias_add(x: Any, bias: Any, data_format: str = "channels_last") -> Tensor:
