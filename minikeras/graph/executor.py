@@ -151,32 +151,41 @@ class Plan:
         for s, k in last_use.items():
             if s not in keep and s not in scalars:  # a scalar is no buffer worth freeing
                 frees[k].append(s)
-        # Donation: the plan owns the arrays its steps make (not fed ones, not variables',
-        # not views of something else); one that no later step reads can take the result
-        # of an op that computes in place. Reading through a view or an Assign shares the
-        # array, so a slot read that way is never given away.
-        shared = {slot[x] for op in computed if op.returns_view or isinstance(op, Assign) for x in op.inputs}
-        owned = {slot[op.y] for op in computed if not op.returns_view and not isinstance(op, Assign)}
-        owned -= shared | set(self.feed_slots.values())
-
-        def into(k: int, op: Op) -> int:
-            for i in op.inplace:
-                s = slot[op.inputs[i]]
-                if s in owned and s in frees[k] and op.can_write_into(i):
-                    return s
-            return -1
-
+        # The arrays the plan's own steps make: not fed ones, not variables', not views.
+        made = {slot[op.y] for op in computed if not op.returns_view and not isinstance(op, Assign)}
+        made -= set(self.feed_slots.values())
+        into = self._donations(computed, frees, made)
         self.steps: list[Step] = [
-            Step(op, op.forward, tuple(slot[x] for x in op.inputs), slot[op.outputs[0]], tuple(frees[k]),
-                 into(k, op))
+            Step(op, op.forward, tuple(slot[x] for x in op.inputs), slot[op.y], tuple(frees[k]), into[k])
             for k, op in enumerate(computed)]
         self._codes: dict[bool, StepCode] = {}
         self._code(record=False)
-        # A value that is not a fresh array made by a step (a fed array, a variable's own
-        # array, a view of one) is copied before a variable or the user keeps it: else
-        # writing into one would silently change the other.
-        # An Assign hands on its value's own array, so what counts is where that came from;
-        # and two variables (or a variable and a fetch) never share one array.
+        self._copies(computed, made)
+
+    def _donations(self, computed: list[Op], frees: list[list[int]], made: set[int]) -> list[int]:
+        """For each step, the slot whose array it may write its result into, or -1.
+
+        One the plan made, that no later step reads, read by no view or Assign (which
+        would share it), and that the op can compute in place (``op.inplace``).
+        """
+        slot = self.slots
+        shared = {slot[x] for op in computed if op.returns_view or isinstance(op, Assign) for x in op.inputs}
+        owned = made - shared
+        into = []
+        for k, op in enumerate(computed):
+            ok = [slot[op.inputs[i]] for i in op.inplace if op.can_write_into(i)]
+            into.append(next((s for s in ok if s in owned and s in frees[k]), -1))
+        return into
+
+    def _copies(self, computed: list[Op], made: set[int]) -> None:
+        """Which updates and fetches are copied before a variable or the user keeps them.
+
+        A value that is not an array the plan made (a fed array, a variable's own array,
+        a view of one) is copied: else writing into one would silently change the other.
+        An Assign hands on its value's own array, so what counts is where that came from;
+        and two variables (or a variable and a fetch) never share one array.
+        """
+        slot = self.slots
         passed_on = {slot[op.y]: slot[op.inputs[1]] for op in computed if isinstance(op, Assign)}
 
         def origin(s: int) -> int:
@@ -184,15 +193,13 @@ class Plan:
                 s = passed_on[s]
             return s
 
-        fresh = {slot[op.y] for op in computed if not op.returns_view and not isinstance(op, Assign)}
-        fresh -= set(self.feed_slots.values())
         self.update_slots = []
         taken: set[int] = set()
         for var, t in self.updates:
             source = origin(slot[t])
-            self.update_slots.append((var, slot[t], source not in fresh or source in taken))
+            self.update_slots.append((var, slot[t], source not in made or source in taken))
             taken.add(source)
-        self.fetch_slots = [(slot[t], origin(slot[t]) not in fresh or origin(slot[t]) in taken)
+        self.fetch_slots = [(slot[t], origin(slot[t]) not in made or origin(slot[t]) in taken)
                             for t in self.fetches]
 
     # --- running --------------------------------------------------------------------
