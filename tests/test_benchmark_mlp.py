@@ -32,3 +32,16 @@ def test_mlp_quick_runs_and_the_implementations_agree() -> None:
     assert re.search(r"^memory W3 K\.function/hand-written: peak [\d.]+x \(goal <= 1\.2x: (MET|NOT MET)\)$",
                      out, re.M), out
     assert re.search(r"^memory W3 train_on_batch/hand-written: peak [\d.]+x", out, re.M), out
+
+
+def test_mlp_profile_splits_the_time_by_op_type() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "mlp.py"), "--quick", "--workloads", "W1", "--no-memory",
+         "--no-torch", "--profile"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    out = proc.stdout
+    assert proc.returncode == 0, f"exit code {proc.returncode}\n{out}\n{proc.stderr}"
+    assert re.search(r"^  K\.function: \d+ steps; time in each op type's forwards", out, re.M), out
+    assert re.search(r"^    MatMul +8 steps", out, re.M), out
+    assert "executor bookkeeping" in out, out
