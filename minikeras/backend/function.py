@@ -15,7 +15,6 @@ import numpy as np
 from .. import graph as G
 
 _KWARGS = ("name", "feed_dict", "fetches")
-_NO_EXTRA_FEEDS: frozenset[G.Tensor] = frozenset()
 
 
 def _require_list(value: Any, sentence: str, example: str) -> None:
@@ -86,7 +85,7 @@ class Function:
                 f"This function takes {len(self.inputs)} inputs ({_names(self.inputs)}) but was "
                 f"called with {len(inputs)} values."
             )
-        feed = dict(self.feed_dict) if self.feed_dict else {}
+        feed = dict(self.feed_dict)
         for i, (t, value) in enumerate(zip(self.inputs, inputs)):
             if value is not None:
                 feed[t] = _as_feed(t, value)
@@ -102,7 +101,7 @@ class Function:
                 f"{len(inputs)} values; no value for {_names(missing)}. Only trailing inputs with "
                 "a default (such as the learning phase) may be left out."
             )
-        plan = self._plan_for(frozenset(self.feed_dict) if self.feed_dict else _NO_EXTRA_FEEDS)
+        plan = self._plan_for(frozenset(self.feed_dict))
         values = plan.run(feed, record=self.record_values)
         if self.record_values:
             self.last_values = plan.last_values

@@ -292,24 +292,30 @@ class StepCode:
         self.steps = steps
         self.record = record
         self.slots = slots
-        # An op that is one NumPy call is called as that (unless its forward was replaced).
-        self.calls = [step.op.kernel() if step.forward == step.op.forward else None for step in steps]
-        self.line_of_step: dict[int, int] = {}
+        # What each step calls: an op that is one NumPy call is called as that, unless its
+        # forward was replaced (to time or trace it).
+        self.calls = [(step.op.kernel() if step.forward == step.op.forward else None) or step.forward
+                      for step in steps]
         if len(steps) > COMPILE_LIMIT:
             self.run: Callable[[list[Any]], None] = self._loop
             return
-        namespace: dict[str, Any] = {"np": np}
-        namespace.update({f"f{k}": fn or step.forward for k, (step, fn) in enumerate(zip(steps, self.calls))})
-        exec(compile(self.source, "<plan>", "exec"), namespace)  # our own source, made below
+        source, self.line_of_step = self._write()
+        namespace: dict[str, Any] = {"np": np, **{f"f{k}": fn for k, fn in enumerate(self.calls)}}
+        exec(compile(source, "<plan>", "exec"), namespace)  # our own source, written above
         self.run = namespace["run"]
 
     @property
     def source(self) -> str:
+        return self._write()[0]
+
+    def _write(self) -> tuple[str, dict[int, int]]:
+        """The source, and which step each of its line numbers runs."""
         names = {s: t.name.replace("\n", " ") for t, s in self.slots.items()}
         lines = ["def run(vals):"]
         produced = {step.out for step in self.steps}
         read = sorted({i for step in self.steps for i in step.inputs} - produced)
         lines += [f"    v{s} = vals[{s}]  # {names[s]}" for s in read]
+        line_of_step = {}
         for k, (step, fn) in enumerate(zip(self.steps, self.calls)):
             donate = step.into >= 0 and not self.record
             args = ", ".join([f"v{i}" for i in step.inputs] + ([f"out=v{step.into}"] if donate else []))
@@ -319,7 +325,7 @@ class StepCode:
                 expression = f" {_OPERATORS[fn]} ".join(f"v{i}" for i in step.inputs)
             if isinstance(step.op, Assign) and step.forward == step.op.forward:
                 expression = f"v{step.inputs[1]}"  # the new value is passed on as it is
-            self.line_of_step[len(lines) + 1] = k
+            line_of_step[len(lines) + 1] = k
             lines.append(f"    v{step.out} = {expression}  # {step.op.type} {names[step.out]}")
             if step.free and not self.record:
                 lines.append(f"    del {', '.join(f'v{s}' for s in step.free)}")
@@ -327,25 +333,24 @@ class StepCode:
         kept = sorted(produced) if self.record else sorted(produced - freed)
         lines += [f"    vals[{s}] = v{s}" for s in kept]
         lines.append("    return")  # a plan may have no steps at all
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n", line_of_step
 
     def _loop(self, vals: list[Any]) -> None:
         """What the source does, for a plan too long to compile: one step at a time."""
-        record = self.record
+        donate = not self.record
         for k, (step, fn) in enumerate(zip(self.steps, self.calls)):  # noqa: B007 - where() reads k
             args = [vals[i] for i in step.inputs]
-            fn = fn or step.forward
-            if step.into >= 0 and not record:
+            if step.into >= 0 and donate:
                 vals[step.out] = fn(*args, out=vals[step.into])
             else:
                 vals[step.out] = fn(*args)
-            if not record:
+            if donate:
                 for s in step.free:
                     vals[s] = None
 
     def where(self, error: BaseException) -> str:
         """Which op ``error`` came from and the shapes it was given, from the traceback."""
-        code = getattr(self.run, "__code__", None) or self._loop.__code__
+        code = self.run.__code__
         tb = error.__traceback__
         while tb is not None and tb.tb_frame.f_code is not code:
             tb = tb.tb_next

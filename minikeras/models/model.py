@@ -84,7 +84,6 @@ class Model(Network):
         self._functions: dict[tuple[str, bool], K.Function] = {}
         self._collected_trainable_weights = self.trainable_weights
         self._training_shapes = (self._input_shapes(), self._target_shapes())
-        self._phase_values = ([0], [1]) if self.uses_learning_phase else ([], [])
 
     def _loss_outputs(self, weighted: bool) -> tuple[Any, list[Any]]:
         """``(total_loss, metric tensors)``, with or without the per-sample weights.
@@ -185,9 +184,6 @@ class Model(Network):
         """
         self._check_compiled()
         input_shapes, target_shapes = self._training_shapes
-        if (sample_weight is None and class_weight is None and len(input_shapes) == len(target_shapes) == 1
-                and _fits(x, input_shapes[0]) and _fits(y, target_shapes[0]) and len(x) == len(y)):
-            return [x, y], False  # the usual batch: nothing to convert, every check passes
         xs = self._standardize(x, input_shapes, self.input_names, "input")
         raw = [y[n] for n in self.output_names] if isinstance(y, dict) else (
             list(y) if isinstance(y, (list, tuple)) and len(self.outputs) > 1 else [y])
@@ -218,7 +214,7 @@ class Model(Network):
         return xs + ys + weights, True
 
     def _phase_value(self, phase: int) -> list[Any]:
-        return self._phase_values[phase]
+        return [phase] if self.uses_learning_phase else []
 
     # --- training and evaluating ----------------------------------------------------
 
@@ -336,12 +332,13 @@ class Model(Network):
             )
         out = []
         for shape, name, a in zip(shapes, names, arrays):
-            if type(a) is not np.ndarray:
-                a = np.asarray(a)
+            if _fits(a, shape):  # the usual batch: nothing to convert or check
+                out.append(a)
+                continue
+            a = np.asarray(a)
             if a.ndim == len(shape) - 1 and len(shape) == 2 and shape[-1] == 1:
                 a = a[:, None]  # Keras accepts (n,) data for a (None, 1) input
-            if a.ndim != len(shape) or (a.shape[1:] != shape[1:] and any(
-                    d is not None and d != n for d, n in zip(shape[1:], a.shape[1:]))):
+            if a.ndim != len(shape) or any(d is not None and d != n for d, n in zip(shape[1:], a.shape[1:])):
                 raise ValueError(
                     f"Error when checking {what}: expected {name} to have shape {shape[1:]} but got "
                     f"array with shape {a.shape[1:] if a.ndim else a.shape}"

@@ -40,10 +40,6 @@ class BroadcastTo(Op):
         shape, target = x.shape, like.shape  # NumPy scalars have shapes too
         if shape == target:
             return x
-        if not shape:  # a scalar, such as a mean's gradient
-            y = np.empty(target, x.dtype)
-            y.fill(x)
-            return y
         if len(shape) > len(target) or any(n != 1 and n != m for n, m in zip(shape[::-1], target[::-1])):
             target = np.broadcast_shapes(shape, target)
         # A filled new array, not np.broadcast_to's read-only view: for the small arrays of
