@@ -9,7 +9,7 @@ from .. import backend as K
 from ..engine import Layer
 from ..graph import Tensor
 from ..graph.ops.conv import conv2d
-from .core import add_activity_loss, add_kernel_and_bias, check_axis
+from .core import add_activity_loss, add_kernel_and_bias, check_axis, kernel_and_bias_config
 
 Shape = tuple[int | None, ...]
 
@@ -120,15 +120,7 @@ class Conv2D(Layer):
             "padding": self.padding,
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **kernel_and_bias_config(self),
         }
         return {**super().get_config(), **config}
 

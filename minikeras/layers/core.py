@@ -36,6 +36,22 @@ def add_kernel_and_bias(layer: Any, kernel_shape: tuple[int, ...], units: int) -
     layer.built = True
 
 
+def kernel_and_bias_config(layer: Any) -> dict[str, Any]:
+    """The config entries Dense and Conv2D share: activation, use_bias, and how the kernel
+    and bias are initialized, regularized and constrained (Keras's key order)."""
+    return {
+        "activation": activations.serialize(layer.activation),
+        "use_bias": layer.use_bias,
+        "kernel_initializer": initializers.serialize(layer.kernel_initializer),
+        "bias_initializer": initializers.serialize(layer.bias_initializer),
+        "kernel_regularizer": regularizers.serialize(layer.kernel_regularizer),
+        "bias_regularizer": regularizers.serialize(layer.bias_regularizer),
+        "activity_regularizer": regularizers.serialize(layer.activity_regularizer),
+        "kernel_constraint": constraints.serialize(layer.kernel_constraint),
+        "bias_constraint": constraints.serialize(layer.bias_constraint),
+    }
+
+
 def check_min_ndim(layer: Layer, x: Tensor, min_ndim: int) -> None:
     if K.ndim(x) < min_ndim:
         raise ValueError(
@@ -106,19 +122,7 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self) -> dict[str, Any]:
-        config = {
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-        }
-        return {**super().get_config(), **config}
+        return {**super().get_config(), "units": self.units, **kernel_and_bias_config(self)}
 
 
 class Activation(Layer):

@@ -18,7 +18,7 @@ file that does not fit leaves the model as it was.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import h5py
 import numpy as np
@@ -125,6 +125,22 @@ def _check_layer(file_name: str, layer_group: h5py.Group, weight_names: list[str
     return pairs, None
 
 
+def _assign_matched(group: h5py.Group, matches: Iterable[tuple[str, h5py.Group, list[str], Layer, str]],
+                    skip_mismatch: bool) -> None:
+    """Check every (file layer, model layer) match first, then assign them all: a mismatch
+    is an error before anything changes, or with ``skip_mismatch`` a warning and a skip."""
+    pairs = []
+    for name, layer_group, weight_names, layer, where in matches:
+        found, problem = _check_layer(name, layer_group, weight_names, layer, where)
+        if problem is not None:
+            if skip_mismatch:
+                warnings.warn(f"{group.file.filename}: skipping {problem}", stacklevel=4)
+                continue
+            raise fail(group, problem)
+        pairs += found
+    _assign(pairs)
+
+
 def _assign(pairs: list[tuple[Variable, h5py.Dataset]]) -> None:
     K.batch_set_value([(variable, read_dataset(dataset)) for variable, dataset in pairs])
 
@@ -139,37 +155,18 @@ def load_weights_from_group(group: h5py.Group, layers: Sequence[Layer], model_na
                    f"model {model_name!r} has {len(targets)} layers with weights "
                    f"{[t.name for t in targets]}. Was it saved from another architecture? "
                    "load_weights(..., by_name=True) loads only the layers whose names match.")
-    pairs = []
-    for k, ((name, layer_group, weight_names), layer) in enumerate(zip(saved, targets)):
-        found, problem = _check_layer(name, layer_group, weight_names, layer,
-                                      f"layer #{k} with weights")
-        if problem is not None:
-            if skip_mismatch:
-                warnings.warn(f"{group.file.filename}: skipping {problem}", stacklevel=3)
-                continue
-            raise fail(group, problem)
-        pairs += found
-    _assign(pairs)
+    matches = ((name, layer_group, weight_names, layer, f"layer #{k} with weights")
+               for k, ((name, layer_group, weight_names), layer) in enumerate(zip(saved, targets)))
+    _assign_matched(group, matches, skip_mismatch)
 
 
 def load_weights_from_group_by_name(group: h5py.Group, layers: Sequence[Layer],
                                     skip_mismatch: bool = False) -> None:
     """Weights into the model's layers that have a layer of the same name in the file."""
     by_name = {layer.name: layer for layer in layers}
-    pairs = []
-    for name, layer_group, weight_names in _saved_layers(group):
-        layer = by_name.get(name)
-        if layer is None:
-            continue
-        found, problem = _check_layer(name, layer_group, weight_names, layer,
-                                      f"layer {name!r}")
-        if problem is not None:
-            if skip_mismatch:
-                warnings.warn(f"{group.file.filename}: skipping {problem}", stacklevel=3)
-                continue
-            raise fail(group, problem)
-        pairs += found
-    _assign(pairs)
+    _assign_matched(group, ((name, layer_group, weight_names, by_name[name], f"layer {name!r}")
+                            for name, layer_group, weight_names in _saved_layers(group) if name in by_name),
+                    skip_mismatch)
 
 
 def read_variables(group: h5py.Group, variables: Sequence[Variable]) -> str | None:
