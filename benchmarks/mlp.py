@@ -402,51 +402,49 @@ def describe_counts(counts: Counter[str]) -> str:
 
 
 def profile_plan(plan: Any, feed: dict[Any, np.ndarray], seconds: float) -> dict[str, list[float]]:
-    """Per op type: [steps, seconds per run, minor faults per run], from runs of ``plan``
-    whose steps are temporarily wrapped (the plan and its variables are restored after).
-    One pass times the forwards (minus what the timer itself records around a no-op),
-    another counts their page faults (``getrusage`` is too slow to sit inside the timer).
+    """Per op type: [steps, seconds per run, minor faults per run], from traced runs of
+    ``plan`` (its reference loop, each step's forward called through a timer; the plan's
+    variables are restored after). One pass times the forwards (minus what the timer itself
+    records around a no-op), another counts their page faults (``getrusage`` is too slow to
+    sit inside the timer).
     """
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     clock, usage, me = time.perf_counter, resource.getrusage, resource.RUSAGE_SELF
 
-    def timed(fn: Callable[..., Any], kind: str) -> Callable[..., Any]:
-        entry = totals[kind]
+    def timed(op: Any, args: list[Any]) -> Any:
+        entry = totals[op.type]
+        start = clock()
+        out = op.forward(*args)
+        entry[0] += clock() - start
+        return out
 
-        def wrapper(*args: Any, **kwargs: Any) -> Any:  # kwargs: e.g. an ``out=`` buffer
-            start = clock()
-            out = fn(*args, **kwargs)
-            entry[0] += clock() - start
-            return out
-        return wrapper
+    def counted(op: Any, args: list[Any]) -> Any:
+        entry = totals[op.type]
+        faults = usage(me).ru_minflt
+        out = op.forward(*args)
+        entry[1] += usage(me).ru_minflt - faults
+        return out
 
-    def counted(fn: Callable[..., Any], kind: str) -> Callable[..., Any]:
-        entry = totals[kind]
+    class Noop:
+        type = "(timer)"
 
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            faults = usage(me).ru_minflt
-            out = fn(*args, **kwargs)
-            entry[1] += usage(me).ru_minflt - faults
-            return out
-        return wrapper
+        def forward(self, *args: Any) -> None:
+            return None
 
-    noop = timed(lambda *args: None, "(timer)")
+    noop = Noop()
     for _ in range(10_000):
-        noop(1, 2)
+        timed(noop, [1, 2])
     timer_cost = totals.pop("(timer)")[0] / 10_000
 
-    original = plan.steps
-    saved = {v: v.value for v, _, _ in plan.update_slots}
+    saved = {v: v.value for v, _ in plan.update_slots}
     runs = [0, 0]
     try:
-        for which, wrap in enumerate((timed, counted)):
-            plan.steps = [s._replace(forward=wrap(s.forward, s.op.type)) for s in original]
+        for which, call in enumerate((timed, counted)):
             deadline = clock() + seconds / 2
             while clock() < deadline or runs[which] < 3:
-                plan.run(feed)
+                plan.run(feed, call=call)
                 runs[which] += 1
     finally:
-        plan.steps = original
         for v, value in saved.items():  # the profile must not train the benchmark's model
             v.value = value
     counts = plan_op_counts(plan)
@@ -456,13 +454,13 @@ def profile_plan(plan: Any, feed: dict[Any, np.ndarray], seconds: float) -> dict
 
 def replay_of(plan: Any, feed: dict[Any, np.ndarray]) -> Callable[[], None]:
     """The plan's forwards called on one run's recorded arguments, without the executor."""
-    saved = {v: v.value for v, _, _ in plan.update_slots}
+    saved = {v: v.value for v, _ in plan.update_slots}
     plan.run(feed, record=True)
     values = list(plan.last_values.values())
     by_slot = {s: values[i] for i, s in enumerate(plan.slots.values())}
     for v, value in saved.items():
         v.value = value
-    calls = [(s.forward, tuple(by_slot[i] for i in s.inputs)) for s in plan.steps]
+    calls = [(fn, tuple(by_slot[i] for i in s.inputs)) for s, fn in zip(plan.steps, plan.compiled.calls)]
 
     def replay() -> None:
         for fn, args in calls:

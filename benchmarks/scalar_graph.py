@@ -37,7 +37,7 @@ import numpy as np
 from _timing import compare, quartiles, quietness_line
 
 from minikeras import graph as G
-from minikeras.graph.executor import COMPILE_LIMIT
+from minikeras.graph.compile import COMPILE_LIMIT
 
 SIZES = (4, 16, 16, 1)
 RATIO_GOAL = 35.0

@@ -94,19 +94,21 @@ assert [step.op.name for step in f.plan.steps] == ["MatMul", "BiasAdd", "Relu"]
 plot_graph(f, to_file=str(OUT / "05_function.svg"))
 
 # %% [markdown]
-# The steps are then written out as a small Python function, one line per step:
-# `f.plan.source` is the program each call runs. An op that is exactly one NumPy function
-# (`BiasAdd` here is `np.add`) is called as that function; the others through their
-# `forward`. Two things in it are the executor's
-# bookkeeping: `del` lets an intermediate array go after its last use, and `out=` hands an
-# array nobody reads any more to the next op, which writes its result into it instead of
-# allocating a new one (BiasAdd adds the bias into MatMul's result; Relu clips it in place).
-# The fed `x` and the variables are never written into.
+# What a call *means* fits in a few lines: `f.plan.execute` (in `minikeras/graph/plan.py`)
+# walks the steps in order, calling each op's `forward` on the values of its inputs. That
+# reference loop is what a recorded or traced call runs. A plain call runs the same steps
+# written out as a small Python function, one line per step: `f.plan.source`. An op that
+# is exactly one NumPy function (`BiasAdd` here is `np.add`) is called as that function;
+# the others through their `forward`. Two things in it are bookkeeping for speed: `del`
+# lets an intermediate array go after its last use, and `out=` hands an array nobody reads
+# any more to the next op, which writes its result into it instead of allocating a new one
+# (BiasAdd adds the bias into MatMul's result; Relu clips it in place). The fed `x` and the
+# variables are never written into. Both ways give the same numbers, to the last bit.
 
 # %%
 print(f.plan.source)
 assert f.plan.source.count(")  # ") == len(f.plan.steps) == 3
-assert [step.into >= 0 for step in f.plan.steps] == [False, True, True]
+assert [k >= 0 for k in f.plan.compiled.into] == [False, True, True]
 
 # %% [markdown]
 # ## Run many

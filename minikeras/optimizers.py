@@ -30,6 +30,12 @@ class Optimizer:
     ``clipvalue`` clips each element to ``[-clipvalue, clipvalue]``.
     """
 
+    # Hyperparameters most Keras 2 optimizers have, made by the subclasses' __init__.
+    lr: Variable
+    decay: Variable
+    initial_decay: float
+    epsilon: float
+
     def __init__(self, **kwargs: Any) -> None:
         for k in kwargs:
             if k not in ("clipnorm", "clipvalue"):
@@ -81,7 +87,7 @@ class Optimizer:
             grads = [g * (c / K.maximum(norm, c)) for g in grads]
         if self.clipvalue is not None and self.clipvalue > 0:
             grads = [K.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        return grads
+        return [g for g in grads if g is not None]  # none is None: checked above
 
     def _decayed(self, lr: Tensor) -> Tensor:
         """``lr / (1 + decay * iterations)`` when a decay was given (pre-increment count)."""
@@ -106,8 +112,7 @@ class Optimizer:
 
     @staticmethod
     def _constrained(p: Variable, new_p: Tensor) -> Tensor:
-        constraint = getattr(p, "constraint", None)
-        return constraint(new_p) if constraint is not None else new_p
+        return p.constraint(new_p) if p.constraint is not None else new_p
 
     @property
     def learning_rate(self) -> Variable:

@@ -6,13 +6,7 @@ import numpy as np
 import pytest
 
 from minikeras import backend as K
-from minikeras.graph import executor
-
-
-@pytest.fixture(autouse=True)
-def fresh_session() -> None:
-    K.clear_session()
-
+from minikeras.graph import plan as plan_module
 
 # --- Keras 2's backend tests, ported ------------------------------------------------
 
@@ -153,8 +147,8 @@ def test_calling_twice_does_not_re_sort_the_graph(monkeypatch: pytest.MonkeyPatc
     w = K.variable(np.ones((2, 2)))
     f = K.function([x], [K.relu(K.dot(x, w))], updates=[(w, w * 0.5)])
     calls = []
-    original = executor.topo_sort
-    monkeypatch.setattr(executor, "topo_sort", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = plan_module.topo_sort
+    monkeypatch.setattr(plan_module, "topo_sort", lambda *a, **k: calls.append(1) or original(*a, **k))
     plan = f.plan
     f([np.ones((1, 2))])
     f([np.ones((3, 2))])

@@ -7,15 +7,6 @@ import pytest
 
 from minikeras import backend as K
 
-
-@pytest.fixture(autouse=True)
-def fresh_session() -> None:
-    K.clear_session()
-    yield
-    K.set_floatx("float32")
-    K.clear_session()
-
-
 # --- session ------------------------------------------------------------------------
 
 

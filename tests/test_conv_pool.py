@@ -8,13 +8,9 @@ import numpy as np
 import pytest
 
 from minikeras import graph as G
-from minikeras.graph.ops.conv import conv2d, pool2d
+from minikeras.graph.ops.conv import conv2d
+from minikeras.graph.ops.pool import pool2d
 from minikeras.testing import check_gradients
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph() -> None:
-    G.reset_default_graph()
 
 
 def run(fetches: list[G.Tensor], feed: dict[G.Tensor, np.ndarray]) -> list[np.ndarray]:

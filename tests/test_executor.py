@@ -11,14 +11,9 @@ import numpy as np
 import pytest
 
 import minikeras.graph as mg
-import minikeras.graph.executor as executor
+import minikeras.graph.compile as compile_pass
+import minikeras.graph.plan as plan_module
 import minikeras.graph.topo as topo
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    """Every test starts in a new default graph, so names are deterministic."""
-    mg.reset_default_graph()
 
 
 def run(fetches, feed=None, updates=()):
@@ -56,7 +51,7 @@ def test_running_never_sorts_the_graph_again(monkeypatch):
     def no_sorting(*args, **kwargs):
         raise AssertionError("Plan.run walked the graph again")
 
-    monkeypatch.setattr(executor, "topo_sort", no_sorting)
+    monkeypatch.setattr(plan_module, "topo_sort", no_sorting)
     monkeypatch.setattr(mg, "topo_sort", no_sorting)
     monkeypatch.setattr(topo, "topo_sort", no_sorting)
     np.testing.assert_allclose(plan.run({x: np.zeros((2, 2))})[0], np.ones((2, 2)))
@@ -443,6 +438,7 @@ class Probe(mg.Op):
         return x
 
 
+@pytest.mark.usefixtures("plain_runs")
 def test_intermediate_array_is_released_during_the_run():
     Record.produced, Probe.alive = [], []
     x = mg.placeholder((None, 1000), name="x")
@@ -453,6 +449,7 @@ def test_intermediate_array_is_released_during_the_run():
     assert Probe.alive == [[False]]
 
 
+@pytest.mark.usefixtures("plain_runs")
 def test_fetched_intermediate_is_kept_alive():
     Record.produced, Probe.alive = [], []
     x = mg.placeholder((None, 3), name="x")
@@ -637,20 +634,19 @@ def test_plan_source_is_one_line_per_step_naming_each_op():
         assert step.op.type in line and step.op.y.name in line
 
 
-def test_replacing_the_steps_rewrites_the_source():
+def test_a_traced_run_calls_back_for_every_step_in_order():
     x = mg.placeholder((3,), name="x")
-    plan = mg.Plan([mg.exp(x)], feeds=[x])
-    calls: list = []
+    y = mg.exp(x) * 2.0
+    plan = mg.Plan([y], feeds=[x])
+    seen: list = []
 
-    def spy(fn):
-        def wrapped(*args, **kwargs):
-            calls.append(fn.__name__)
-            return fn(*args, **kwargs)
-        return wrapped
+    def trace(op, args):
+        seen.append((op.type, [np.shape(a) for a in args]))
+        return op.forward(*args)
 
-    plan.steps = [s._replace(forward=spy(s.forward)) for s in plan.steps]
-    plan.run({x: np.zeros(3)})
-    assert calls == ["forward"]
+    (out,) = plan.run({x: np.zeros(3)}, call=trace)
+    assert seen == [("Exp", [(3,)]), ("Mul", [(3,), ()])]
+    np.testing.assert_array_equal(out, np.full(3, 2.0, dtype=np.float32))
 
 
 def test_recorded_run_keeps_every_value_and_gives_the_same_results():
@@ -671,7 +667,8 @@ def test_recorded_run_keeps_every_value_and_gives_the_same_results():
 
 
 def _donations(plan):
-    return {step.op.y: step.into for step in plan.steps if step.into >= 0}
+    into = plan.compiled.into
+    return {step.op.y: into[k] for k, step in enumerate(plan.steps) if into[k] >= 0}
 
 
 def test_a_chain_of_elementwise_ops_reuses_one_array():
@@ -689,6 +686,7 @@ def test_a_chain_of_elementwise_ops_reuses_one_array():
     np.testing.assert_array_equal(value, np.arange(8.0).reshape(2, 4))
 
 
+@pytest.mark.usefixtures("plain_runs")
 def test_donation_halves_the_peak_memory_of_a_chain():
     import tracemalloc
 
@@ -798,10 +796,10 @@ def test_a_plan_past_the_compile_limit_runs_as_a_loop_with_the_same_results(monk
     v, x, plan = _mixed_plan()
     compiled = plan.run({x: value}) + [v.get_value()]
     mg.reset_default_graph()
-    monkeypatch.setattr(executor, "COMPILE_LIMIT", 0)
+    monkeypatch.setattr(compile_pass, "COMPILE_LIMIT", 0)
     v, x, plan = _mixed_plan()
-    assert plan._code(record=False).run == plan._code(record=False)._loop
-    assert any(step.into >= 0 for step in plan.steps)
+    assert plan.compiled.run == plan.compiled._loop
+    assert any(k >= 0 for k in plan.compiled.into)
     looped = plan.run({x: value}) + [v.get_value()]
     for a, b in zip(compiled, looped):
         np.testing.assert_array_equal(a, b)
@@ -809,7 +807,7 @@ def test_a_plan_past_the_compile_limit_runs_as_a_loop_with_the_same_results(monk
 
 
 def test_an_error_in_a_looped_plan_names_the_op_and_shapes(monkeypatch):
-    monkeypatch.setattr(executor, "COMPILE_LIMIT", 0)
+    monkeypatch.setattr(compile_pass, "COMPILE_LIMIT", 0)
     w = mg.variable(np.ones((3, 2)), name="w")
     x = mg.placeholder((None, None), name="x")
     with mg.name_scope("dense_1"):

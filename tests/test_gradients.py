@@ -9,13 +9,6 @@ import pytest
 
 import minikeras.graph as mg
 
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    """Every test starts in a new default graph, so names are deterministic."""
-    mg.reset_default_graph()
-
-
 XS = np.array([-1.5, -0.3, 0.4, 1.1, 2.0])
 
 

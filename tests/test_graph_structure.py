@@ -9,12 +9,6 @@ import pytest
 import minikeras.graph as mg
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    """Every test starts in a new default graph, so names are deterministic."""
-    mg.reset_default_graph()
-
-
 def dense_like():
     """``relu(bias_add(matmul(x, w), b))`` under ``dense_1``, as a Dense layer builds it."""
     x = mg.placeholder((None, 3), name="x")
@@ -380,3 +374,26 @@ def test_gradients_of_a_discarded_graph_are_rejected():
     mg.reset_default_graph()
     with pytest.raises(ValueError, match="discarded"):
         mg.gradients(y, [x])
+
+
+# --- an op's parameters are declared on its class ---------------------------------------
+
+
+def test_op_parameters_are_declared_annotations_with_defaults() -> None:
+    assert mg.ops.nn.Relu.params == ("alpha", "max_value")
+    assert mg.ops.reduce.Sum.params == ("axis", "keepdims")
+    x = mg.placeholder((None, 3), name="x")
+    assert mg.ops.nn.Relu.apply(x).op.attrs == {"alpha": 0.0, "max_value": None}
+
+
+def test_an_unknown_or_missing_op_parameter_is_a_type_error_naming_the_op() -> None:
+    x = mg.placeholder((None, 3), name="x")
+    with pytest.raises(TypeError, match=r"Softmax has no parameter 'axes'.*\['axis'\]"):
+        mg.ops.nn.Softmax.apply(x, axes=1)
+    with pytest.raises(TypeError, match="Softmax needs its parameter 'axis'"):
+        mg.ops.nn.Softmax.apply(x)
+
+
+def test_a_tensor_outside_any_layer_has_keras_defaults() -> None:
+    t = mg.placeholder((2,), name="t")
+    assert t._keras_history is None and t._keras_shape is None and t._uses_learning_phase is False

@@ -31,12 +31,13 @@ pytestmark = [pytest.mark.interop,
 ATOL = 1e-5  # float32 arithmetic in another order (torch kernels vs NumPy)
 
 
+SEED = 7  # NumPy's global seed for each test (tests/conftest.py)
+
+
 @pytest.fixture(autouse=True)
-def fresh_session() -> None:
-    K.clear_session()
+def fresh_keras() -> None:
     keras.backend.clear_session()
-    np.random.seed(7)
-    keras.utils.set_random_seed(7)
+    keras.utils.set_random_seed(SEED)
 
 
 def _predict_keras(model: Any, x: Any) -> Any:

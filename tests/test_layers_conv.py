@@ -24,11 +24,6 @@ from minikeras.layers import (
 )
 
 
-@pytest.fixture(autouse=True)
-def fresh_session() -> None:
-    K.clear_session()
-
-
 def run(inputs: list[Any], outputs: list[Any], values: list[Any]) -> list[np.ndarray]:
     return K.function(inputs, outputs)(values)
 

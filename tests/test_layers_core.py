@@ -28,11 +28,6 @@ from minikeras.layers import (
 )
 
 
-@pytest.fixture(autouse=True)
-def fresh_session() -> None:
-    K.clear_session()
-
-
 def run(inputs: list[Any], outputs: list[Any], values: list[Any], updates: Any = None) -> list[np.ndarray]:
     return K.function(inputs, outputs, updates=updates or [])(values)
 
@@ -581,3 +576,30 @@ def test_floor_3_imports_nothing_above_it() -> None:
             for name in names:
                 assert not any(part in {"models", "viz", "saving"} for part in name.split(".")), (
                     f"{path.name} imports {name}: floor 3 must not import floors 4-5")
+
+
+# --- a custom layer's compute_output_shape --------------------------------------------------
+
+
+class _Doubler(Layer):
+    def call(self, inputs: Any) -> Any:
+        return K.concatenate([inputs, inputs], axis=-1)
+
+
+def test_a_bug_in_compute_output_shape_is_reported_with_the_layer_name() -> None:
+    class Broken(_Doubler):
+        def compute_output_shape(self, input_shape: Any) -> Any:
+            return input_shape[:-1] + (input_shape[-1] * 2,)  # None * 2: a real bug
+
+    with pytest.raises(TypeError) as info:
+        Broken(name="broken")(Input(shape=(None,)))
+    assert "compute_output_shape of layer broken" in "\n".join(info.value.__notes__)
+
+
+def test_a_layer_that_cannot_tell_its_output_shape_keeps_the_graphs() -> None:
+    class Unsure(_Doubler):
+        def compute_output_shape(self, input_shape: Any) -> Any:
+            raise NotImplementedError
+
+    y = Unsure()(Input(shape=(3,)))
+    assert K.int_shape(y) == (None, 6)

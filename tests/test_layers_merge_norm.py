@@ -34,11 +34,6 @@ from minikeras.layers import (
 )
 
 
-@pytest.fixture(autouse=True)
-def fresh_session() -> None:
-    K.clear_session()
-
-
 def run(inputs: list[Any], outputs: list[Any], values: list[Any], updates: Any = None) -> list[np.ndarray]:
     return K.function(inputs, outputs, updates=updates or [])(values)
 

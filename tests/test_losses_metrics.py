@@ -18,12 +18,6 @@ from minikeras.models import Model
 EPS = 1e-7
 
 
-@pytest.fixture(autouse=True)
-def fresh_session() -> None:
-    K.clear_session()
-    np.random.seed(1234)
-
-
 def evaluate(fn: Callable[..., Any], y_true: np.ndarray, y_pred: np.ndarray, **kwargs: Any) -> np.ndarray:
     """``fn`` on placeholders shaped like the data (unknown batch), run through K.function."""
     t = K.placeholder(shape=(None,) + y_true.shape[1:])

@@ -4,15 +4,8 @@ Spec: API.md section 2 ("Names are unique per graph ...") and ARCHITECTURE.md, t
 """
 
 import numpy as np
-import pytest
 
 import minikeras.graph as mg
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    """Every test starts in a new default graph, so names are deterministic."""
-    mg.reset_default_graph()
 
 
 def square_matrix(name="a"):

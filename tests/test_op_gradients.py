@@ -518,6 +518,14 @@ def test_maximum_sends_a_tie_to_its_first_argument() -> None:
     np.testing.assert_array_equal(gb, [0.0, 0.0])
 
 
+def test_minimum_sends_a_tie_to_its_first_argument() -> None:
+    a, b = G.placeholder((3,), dtype="float64"), G.placeholder((3,), dtype="float64")
+    values = [np.array([1.0, 2.0, 0.5]), np.array([1.0, 0.0, 4.0])]  # a tie, b smaller, a smaller
+    ga, gb = _grad_values(G.sum(G.minimum(a, b) * 3.0), [a, b], values)
+    np.testing.assert_array_equal(ga, [3.0, 0.0, 3.0])
+    np.testing.assert_array_equal(gb, [0.0, 3.0, 0.0])
+
+
 def test_tile_with_zero_repetitions_has_a_zero_gradient() -> None:
     result = check_gradients(lambda t: G.tile(t, (0, 2)), [np.ones((2, 3))])
     assert result.symbolic[0] is None or not result.symbolic[0].any()

@@ -13,13 +13,6 @@ from minikeras import backend as K
 from minikeras import optimizers
 from minikeras.optimizers import SGD, Adagrad, Adam, RMSprop
 
-
-@pytest.fixture(autouse=True)
-def fresh_session() -> None:
-    K.clear_session()
-    np.random.seed(1234)
-
-
 # --- the reference: Keras 2.2.4's update rules in NumPy ----------------------------------
 
 DEFAULTS: dict[str, dict[str, Any]] = {

@@ -16,11 +16,7 @@ from minikeras import layers
 from minikeras.layers import Conv2D, Dense, Dropout, GlobalAveragePooling2D, Input
 from minikeras.models import Model, Sequential
 
-
-@pytest.fixture(autouse=True)
-def fresh_session() -> None:
-    K.clear_session()
-    np.random.seed(0)
+SEED = 0  # NumPy's global seed for each test (tests/conftest.py)
 
 
 def relu(x: np.ndarray) -> np.ndarray:

@@ -11,11 +11,7 @@ from minikeras.engine import Layer
 from minikeras.layers import BatchNormalization, Dense, Dropout, Input, concatenate
 from minikeras.models import Model, Sequential
 
-
-@pytest.fixture(autouse=True)
-def fresh_session() -> None:
-    K.clear_session()
-    np.random.seed(1)
+SEED = 1  # NumPy's global seed for each test (tests/conftest.py)
 
 
 # --- nodes ------------------------------------------------------------------------------

@@ -22,11 +22,6 @@ make_images = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(make_images)
 
 
-@pytest.fixture(autouse=True)
-def fresh_session() -> None:
-    K.clear_session()
-
-
 @pytest.mark.parametrize("name", sorted(make_images.EXAMPLES))
 def test_docs_images_are_up_to_date(name: str) -> None:
     """The committed DOT is what the example draws today (run docs/make_images.py if not)."""

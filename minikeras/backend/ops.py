@@ -20,7 +20,7 @@ Tensor = G.Tensor
 def int_shape(x: Any) -> tuple[int | None, ...]:
     """The static shape as a tuple, ``None`` for dims known only at run time (the batch)."""
     if isinstance(x, G.Tensor):
-        return tuple(getattr(x, "_keras_shape", x.shape))
+        return tuple(x.shape if x._keras_shape is None else x._keras_shape)
     return tuple(np.shape(x))
 
 

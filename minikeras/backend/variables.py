@@ -116,7 +116,12 @@ def batch_set_value(tuples: Sequence[tuple[G.Variable, Any]]) -> None:
 
 
 def count_params(x: G.Tensor) -> int:
-    return int(np.prod(x.shape))
+    """How many numbers ``x`` holds (Keras calls it on weights, whose shapes are known)."""
+    dims = [d for d in x.shape if d is not None]
+    if len(dims) != len(x.shape):
+        raise ValueError(f"count_params: {x.name} has shape {x.shape}; its unknown dimensions "
+                         "are only known when the graph runs.")
+    return int(np.prod(dims))
 
 
 # --- updates: ops that assign when run ----------------------------------------------
@@ -154,7 +159,7 @@ def is_keras_tensor(x: Any) -> bool:
             "Unexpectedly found an instance of type `" + str(type(x)) + "`. "
             "Expected a symbolic tensor instance."
         )
-    return hasattr(x, "_keras_history")
+    return x._keras_history is not None
 
 
 def is_placeholder(x: Any) -> bool:

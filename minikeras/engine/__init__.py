@@ -1,7 +1,6 @@
 """Floor 2: layers, nodes and networks of layers (Keras's "engine")."""
 
-from .base_layer import LAYER_CLASSES, Layer, to_list, unpack_singleton
+from .base_layer import LAYER_CLASSES, Layer, Node, to_list, unpack_singleton
 from .input_layer import Input, InputLayer
 from .network import Network
-from .node import Node
 from .serialization import deserialize_layer

@@ -2,7 +2,8 @@
 
 Calling a layer on a tensor builds its weights (once), runs ``call`` under the layer's name
 scope (so a Dense makes ``dense_1/MatMul``, ``dense_1/BiasAdd``, ``dense_1/Relu``), records
-a ``Node`` and stamps each output with ``_keras_history = (layer, node_index, tensor_index)``.
+a ``Node`` (kept here, beside ``Layer``, as in Keras 2.2) and stamps each output with
+``_keras_history = (layer, node_index, tensor_index)``.
 That stamp is how ``Model(inputs, outputs)`` later finds its layers.
 """
 
@@ -16,7 +17,6 @@ import numpy as np
 
 from .. import backend as K
 from ..graph import Tensor, Variable
-from .node import Node
 
 #: Every Layer subclass by class name, so a config can name the class to rebuild.
 LAYER_CLASSES: dict[str, type[Layer]] = {}
@@ -38,6 +38,41 @@ def to_list(x: Any) -> list[Any]:
 
 def unpack_singleton(xs: list[Any]) -> Any:
     return xs[0] if len(xs) == 1 else xs
+
+
+class Node:
+    """Records that ``outbound_layer`` was called on ``input_tensors``, giving ``output_tensors``.
+
+    ``inbound_layers[i]`` made ``input_tensors[i]``, at its node ``node_indices[i]``, as output
+    number ``tensor_indices[i]``. A layer called twice (shared) has two nodes: that is why
+    ``layer.output`` becomes ambiguous and ``layer.get_output_at(i)`` exists.
+    """
+
+    def __init__(self, outbound_layer: Layer, inbound_layers: list[Layer], node_indices: list[int],
+                 tensor_indices: list[int], input_tensors: list[Tensor],
+                 output_tensors: list[Tensor], input_shapes: list[Any], output_shapes: list[Any],
+                 arguments: dict[str, Any] | None = None) -> None:
+        self.outbound_layer = outbound_layer
+        self.inbound_layers = inbound_layers
+        self.node_indices = node_indices
+        self.tensor_indices = tensor_indices
+        self.input_tensors = input_tensors
+        self.output_tensors = output_tensors
+        self.input_shapes = input_shapes
+        self.output_shapes = output_shapes
+        self.arguments = arguments or {}
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "outbound_layer": self.outbound_layer.name,
+            "inbound_layers": [layer.name for layer in self.inbound_layers],
+            "node_indices": self.node_indices,
+            "tensor_indices": self.tensor_indices,
+        }
+
+    def __repr__(self) -> str:
+        ins = ", ".join(layer.name for layer in self.inbound_layers) or "-"
+        return f"<Node {ins} -> {self.outbound_layer.name}>"
 
 
 class Layer:
@@ -176,7 +211,7 @@ class Layer:
     def build(self, input_shape: Any) -> None:
         self.built = True
 
-    def call(self, inputs: Any, **kwargs: Any) -> Any:
+    def call(self, inputs: Any) -> Any:
         return inputs
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -204,8 +239,8 @@ class Layer:
         self._stamp_shapes(input_list, output_list)
         uses_learning_phase = any(getattr(x, "_uses_learning_phase", False) for x in input_list)
         for y in output_list:
-            y._uses_learning_phase = getattr(y, "_uses_learning_phase", False) or uses_learning_phase
-        if all(hasattr(x, "_keras_history") for x in input_list):
+            y._uses_learning_phase = y._uses_learning_phase or uses_learning_phase
+        if all(getattr(x, "_keras_history", None) is not None for x in input_list):
             self._add_inbound_node(input_list, output_list, kwargs)
         return unpack_singleton(output_list) if isinstance(output, (list, tuple)) or len(output_list) == 1 \
             else output_list
@@ -219,8 +254,12 @@ class Layer:
         """
         try:
             declared = self.compute_output_shape(unpack_singleton([K.int_shape(x) for x in inputs]))
-        except Exception:  # a layer that cannot say does not override the graph
+        except NotImplementedError:  # a layer that cannot say leaves the graph's shapes alone
             return
+        except Exception as e:
+            e.add_note(f"(raised by {type(self).__name__}.compute_output_shape of layer {self.name}, "
+                       "called to stamp its outputs' shapes)")
+            raise
         shapes = declared if len(outputs) > 1 else [declared]
         for y, shape in zip(outputs, shapes):
             if not isinstance(shape, (tuple, list)) or len(shape) != len(y.shape):
@@ -231,18 +270,25 @@ class Layer:
     def _add_inbound_node(self, input_tensors: list[Tensor], output_tensors: list[Tensor],
                           arguments: dict[str, Any]) -> None:
         histories = [x._keras_history for x in input_tensors]
-        Node(self,
-             inbound_layers=[h[0] for h in histories],
-             node_indices=[h[1] for h in histories],
-             tensor_indices=[h[2] for h in histories],
-             input_tensors=input_tensors,
-             output_tensors=output_tensors,
-             input_shapes=[K.int_shape(x) for x in input_tensors],
-             output_shapes=[K.int_shape(y) for y in output_tensors],
-             arguments=arguments)
+        node = Node(self,
+                    inbound_layers=[h[0] for h in histories],
+                    node_indices=[h[1] for h in histories],
+                    tensor_indices=[h[2] for h in histories],
+                    input_tensors=input_tensors,
+                    output_tensors=output_tensors,
+                    input_shapes=[K.int_shape(x) for x in input_tensors],
+                    output_shapes=[K.int_shape(y) for y in output_tensors],
+                    arguments=arguments)
+        self._append_node(node)
         node_index = len(self._inbound_nodes) - 1
         for i, y in enumerate(output_tensors):
             y._keras_history = (self, node_index, i)
+
+    def _append_node(self, node: Node) -> None:
+        """Record a call: this layer's inbound node, each input layer's outbound one."""
+        self._inbound_nodes.append(node)
+        for layer in node.inbound_layers:
+            layer._outbound_nodes.append(node)
 
     # --- what a call recorded ---------------------------------------------------------
 

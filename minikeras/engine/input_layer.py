@@ -6,8 +6,7 @@ from typing import Any
 
 from .. import backend as K
 from ..graph import Tensor
-from .base_layer import Layer
-from .node import Node
+from .base_layer import Layer, Node
 
 
 class InputLayer(Layer):
@@ -44,9 +43,10 @@ class InputLayer(Layer):
         input_tensor._keras_shape = self.batch_input_shape
         input_tensor._uses_learning_phase = False
         input_tensor._keras_history = (self, 0, 0)
-        Node(self, inbound_layers=[], node_indices=[], tensor_indices=[],
-             input_tensors=[input_tensor], output_tensors=[input_tensor],
-             input_shapes=[self.batch_input_shape], output_shapes=[self.batch_input_shape])
+        self._append_node(Node(self, inbound_layers=[], node_indices=[], tensor_indices=[],
+                               input_tensors=[input_tensor], output_tensors=[input_tensor],
+                               input_shapes=[self.batch_input_shape],
+                               output_shapes=[self.batch_input_shape]))
 
     def get_config(self) -> dict[str, Any]:
         return {"batch_input_shape": self.batch_input_shape, "dtype": self.dtype,

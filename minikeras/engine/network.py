@@ -16,9 +16,8 @@ import numpy as np
 
 from .. import backend as K
 from ..graph import Tensor, Variable
-from .base_layer import Layer, to_list, to_snake_case, unpack_singleton
+from .base_layer import Layer, Node, to_list, to_snake_case, unpack_singleton
 from .input_layer import InputLayer
-from .node import Node
 from .serialization import network_config, network_from_config
 from .summary import print_summary
 
@@ -65,10 +64,10 @@ class Network(Layer):
         self.built = True
         # The network's own node 0 links its inputs to its outputs: model.input works.
         self._inbound_nodes = []
-        Node(self, inbound_layers=[], node_indices=[], tensor_indices=[],
-             input_tensors=self.inputs, output_tensors=self.outputs,
-             input_shapes=[K.int_shape(x) for x in self.inputs],
-             output_shapes=[K.int_shape(y) for y in self.outputs])
+        self._append_node(Node(self, inbound_layers=[], node_indices=[], tensor_indices=[],
+                               input_tensors=self.inputs, output_tensors=self.outputs,
+                               input_shapes=[K.int_shape(x) for x in self.inputs],
+                               output_shapes=[K.int_shape(y) for y in self.outputs]))
 
     def _check_inputs_and_outputs(self) -> None:
         if len({id(x) for x in self.inputs}) != len(self.inputs):
@@ -77,7 +76,7 @@ class Network(Layer):
                 f"appear once. Found: {self.inputs}"
             )
         for x in self.inputs:
-            if not hasattr(x, "_keras_history"):
+            if getattr(x, "_keras_history", None) is None:
                 raise ValueError(
                     "Input tensors to a Model must come from `keras.layers.Input`. Received: "
                     f"{x} (missing previous layer metadata)."
@@ -91,7 +90,7 @@ class Network(Layer):
                     "Input(...) tensors it starts from."
                 )
         for y in self.outputs:
-            if not isinstance(y, Tensor) or not hasattr(y, "_keras_history"):
+            if not isinstance(y, Tensor) or y._keras_history is None:
                 raise ValueError(
                     "Output tensors to a Model must be the output of a Keras `Layer` (thus "
                     f"holding past layer metadata). Found: {y}"
@@ -246,7 +245,7 @@ class Network(Layer):
 
     @property
     def uses_learning_phase(self) -> bool:
-        return any(getattr(y, "_uses_learning_phase", False) for y in self.outputs)
+        return any(y._uses_learning_phase for y in self.outputs)
 
     def build(self, input_shape: Any) -> None:
         self.built = True
@@ -272,7 +271,7 @@ class Network(Layer):
                     outputs = to_list(layer.call(unpack_singleton(computed), **node.arguments))
                 uses = any(getattr(x, "_uses_learning_phase", False) for x in computed)
                 for ref, new in zip(node.output_tensors, outputs):
-                    new._uses_learning_phase = getattr(new, "_uses_learning_phase", False) or uses
+                    new._uses_learning_phase = new._uses_learning_phase or uses
                     tensor_map[ref] = new
                 self.add_update(layer.get_updates_for(computed), inputs)
         return [tensor_map[y] for y in self.outputs]

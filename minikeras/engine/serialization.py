@@ -68,9 +68,10 @@ def deserialize_layer(data: dict[str, Any], custom_objects: dict[str, Any] | Non
             f"Unknown layer: {name}. Known layers: {sorted(LAYER_CLASSES)}. A custom layer must "
             "be passed in custom_objects={'" + name + "': " + name + "}."
         )
-    if "custom_objects" in inspect.signature(cls.from_config).parameters:
-        return cls.from_config(data["config"], custom_objects=custom_objects)
-    return cls.from_config(data["config"])
+    from_config: Any = cls.from_config  # Layer's takes a config; Network's custom objects too
+    if "custom_objects" in inspect.signature(from_config).parameters:
+        return from_config(data["config"], custom_objects=custom_objects)
+    return from_config(data["config"])
 
 
 def network_from_config(cls: type, config: dict[str, Any],

@@ -2,18 +2,21 @@
 
 A primitive is a small subclass that says three things, side by side:
 
-- ``forward(*arrays)``: the NumPy computation (given ``out=``, an input's array it may
-  overwrite with the result, if the op lists that input in ``inplace``);
+- ``forward(*arrays)``: the NumPy computation;
 - ``infer(*tensors)``: the static ``(shape, dtype)`` of its output (``None`` = unknown dim);
 - ``backward(gy)``: the gradients of its inputs, written *with other ops*, so a gradient
   is a graph too (and can be differentiated again).
 
-Names follow DeZero: ``x`` inputs, ``y`` output, ``gy`` the gradient arriving at ``y``,
-``gx`` what ``backward`` returns for ``x``.
+Its parameters (an ``axis``, an ``alpha``) are class annotations, ``axis: int``: given to
+``apply`` as keywords, checked against the declaration, stored on the op. Names follow
+DeZero: ``x`` inputs, ``y`` output, ``gy`` the gradient arriving at ``y``, ``gx`` what
+``backward`` returns for ``x``. The speed hooks (``kernel``, ``inplace``, ``returns_view``)
+are optional; ``docs/adding-an-op.md`` explains them.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -31,26 +34,23 @@ class Op:
     """A node of the graph: ``type``, ``name``, ``inputs``, ``outputs``, ``attrs``.
 
     An op is created *and added to the graph* when it is constructed; nothing runs until
-    an executor evaluates it. Every op here has exactly one output, ``op.y``.
+    a plan evaluates it. Every op here has exactly one output, ``op.y``.
     """
 
     type: ClassVar[str] = "Op"
     #: ``False`` for ops whose output does not depend smoothly on the inputs (``ArgMax``).
     differentiable: ClassVar[bool] = True
+    #: The op's parameters: its class annotations that are not ``ClassVar`` (set per class).
+    params: ClassVar[tuple[str, ...]] = ()
     #: ``True`` when ``forward`` may return an input, a view of one (``Reshape``) or a
-    #: stored array, rather than a new array: the executor then copies the value before a
-    #: user or a variable keeps it, and never reuses its memory. An op class defined
-    #: outside ``minikeras.graph.ops`` gets ``True`` unless it says otherwise (safe, and
-    #: only a little slower).
+    #: stored array: a plan then never lets a user or a variable keep that array without
+    #: a copy. A class defined outside ``minikeras.graph.ops`` gets ``True`` unless it
+    #: says otherwise (safe, and only a little slower).
     returns_view: ClassVar[bool] = False
-    #: Inputs whose array ``forward`` may write its result into, when the executor passes
-    #: that array as ``out=`` (it does only when nothing reads the array afterwards). The
-    #: op promises the output always has these inputs' shape; ``can_write_into`` checks
-    #: the rest.
+    #: Inputs whose array ``forward`` may write its result into (``out=``), when a compiled
+    #: plan sees that nothing reads the array afterwards. A hint: ``forward`` must accept
+    #: ``out=None`` and the output must have these inputs' shape.
     inplace: ClassVar[tuple[int, ...]] = ()
-    #: The NumPy ufunc that *is* the forward, for ops that are exactly one (``np.add``):
-    #: ``forward`` calls it, and a plan calls it directly, with no method in between.
-    ufunc: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -58,15 +58,23 @@ class Op:
             cls.type = cls.__name__
         if "returns_view" not in cls.__dict__ and not cls.__module__.startswith(__package__ + ".ops"):
             cls.returns_view = True  # not known to return arrays of its own: see above
+        own = [name for name, note in inspect.get_annotations(cls).items() if "ClassVar" not in str(note)]
+        cls.params = tuple(dict.fromkeys([*cls.params, *own]))
 
-    def __init__(self, *inputs: Tensor, name: str | None = None, **attrs: Any) -> None:
+    def __init__(self, *inputs: Tensor, name: str | None = None, **params: Any) -> None:
         graph = get_default_graph()
         for x in inputs:
             _check_input(x, graph, type(self).type)
+        unknown = [key for key in params if key not in self.params]
+        if unknown:
+            raise TypeError(f"{self.type} has no parameter {unknown[0]!r}; its parameters are "
+                            f"{list(self.params)} (declared as annotations on the class).")
+        for key in self.params:
+            if key in params:
+                setattr(self, key, params[key])
+            elif not hasattr(self, key):
+                raise TypeError(f"{self.type} needs its parameter {key!r}.")
         self.inputs: list[Tensor] = list(inputs)
-        self.attrs: dict[str, Any] = attrs
-        for key, value in attrs.items():
-            setattr(self, key, value)
         shape, dtype = self.infer(*inputs)
         self.graph: Graph = graph
         self.name: str = graph.scoped(name or self.type)
@@ -74,14 +82,19 @@ class Op:
         graph.add_op(self)
 
     @classmethod
-    def apply(cls, *inputs: Tensor, name: str | None = None, **attrs: Any) -> Tensor:
+    def apply(cls, *inputs: Tensor, name: str | None = None, **params: Any) -> Tensor:
         """Create the op and return its output tensor."""
-        return cls(*inputs, name=name, **attrs).outputs[0]
+        return cls(*inputs, name=name, **params).outputs[0]
 
     @property
     def y(self) -> Tensor:
         """The output tensor (every op here has exactly one)."""
         return self.outputs[0]
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """The parameters and their values, ``{"axis": (1,), "keepdims": False}``."""
+        return {key: getattr(self, key) for key in self.params}
 
     def make_output(self, shape: Shape, dtype: str) -> Tensor:
         return Tensor(self, 0, shape, dtype)
@@ -90,20 +103,8 @@ class Op:
         """Static shape and dtype of the output; by default those of the first input."""
         return xs[0].shape, xs[0].dtype
 
-    def forward(self, *xs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        if self.ufunc is None:
-            raise NotImplementedError(f"{self.type} has no forward")
-        return self.ufunc(*xs, out=out)
-
-    def kernel(self) -> Callable[..., Any] | None:
-        """A NumPy callable that computes exactly what ``forward`` does, with the same
-        arguments, when there is one (the ``ufunc``; some ops build one from their attrs).
-        A plan calls it in place of the method: one Python call less per step."""
-        return self.ufunc
-
-    def can_write_into(self, i: int) -> bool:
-        """Whether input ``i``'s array can hold the output: listed in ``inplace``, same dtype."""
-        return i in self.inplace and self.inputs[i].dtype == self.y.dtype
+    def forward(self, *xs: np.ndarray) -> Any:
+        raise NotImplementedError(f"{self.type} has no forward")
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         """Gradients of the inputs given ``gy``; ``None`` means "no gradient flows"."""
@@ -111,6 +112,15 @@ class Op:
             f"{self.type} ({self.name}) is not differentiable: its output is piecewise "
             "constant or not a real number, so no gradient flows through it."
         )
+
+    def kernel(self) -> Callable[..., Any] | None:
+        """Speed hook: a NumPy callable that computes exactly what ``forward`` does, with the
+        same arguments (``np.add`` for ``Add``), which a compiled plan calls in its place."""
+        return None
+
+    def can_write_into(self, i: int) -> bool:
+        """Whether input ``i``'s array can hold the output: listed in ``inplace``, same dtype."""
+        return i in self.inplace and self.inputs[i].dtype == self.y.dtype
 
     def __repr__(self) -> str:
         ins = ", ".join(x.name for x in self.inputs)

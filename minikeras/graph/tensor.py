@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,6 +22,12 @@ class Tensor:
 
     # Makes ``np_array + tensor`` call ``Tensor.__radd__`` instead of NumPy looping.
     __array_ufunc__ = None
+
+    # What Keras's engine stamps on a layer's outputs (engine/base_layer.py); a tensor built
+    # outside a layer keeps these defaults. History: (layer, node_index, tensor_index).
+    _keras_history: Any = None
+    _keras_shape: Shape | None = None
+    _uses_learning_phase: bool = False
 
     def __init__(self, op: Op, value_index: int, shape: Shape, dtype: str) -> None:
         self.op = op
@@ -61,63 +68,63 @@ class Tensor:
             "Index it (x[0]) or evaluate it first."
         )
 
-    # Operators. Each one builds an op; see ops/math.py for their gradients.
+    # Operators: each builds an op (the gradients are beside the ops in ops/).
     def __add__(self, other: Any) -> Tensor:
-        return _math.add(self, other)
+        return _ops().add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _math.add(other, self)
+        return _ops().add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _math.subtract(self, other)
+        return _ops().subtract(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _math.subtract(other, self)
+        return _ops().subtract(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _math.multiply(self, other)
+        return _ops().multiply(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _math.multiply(other, self)
+        return _ops().multiply(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _math.divide(self, other)
+        return _ops().divide(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _math.divide(other, self)
+        return _ops().divide(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return _math.pow(self, other)
+        return _ops().pow(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _math.pow(other, self)
+        return _ops().pow(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _linalg.matmul(self, other)
+        return _ops().matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _linalg.matmul(other, self)
+        return _ops().matmul(other, self)
 
     def __neg__(self) -> Tensor:
-        return _math.negative(self)
+        return _ops().negative(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return _math.abs(self)
+        return _ops().abs(self)
 
     def __lt__(self, other: Any) -> Tensor:
-        return _math.less(self, other)
+        return _ops().less(self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _math.less_equal(self, other)
+        return _ops().less_equal(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _math.greater(self, other)
+        return _ops().greater(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _math.greater_equal(self, other)
+        return _ops().greater_equal(self, other)
 
     # Defining __lt__ & co. must not turn == into an elementwise op: keep identity.
     __eq__ = object.__eq__
@@ -125,14 +132,17 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __getitem__(self, key: Any) -> Tensor:
-        return _array.getitem(self, key)
+        return _ops().getitem(self, key)
 
     @property
     def T(self) -> Tensor:
-        return _array.transpose(self)
+        return _ops().transpose(self)
 
 
-# Imported last because the op modules need ``Tensor`` defined first.
-from .ops import array as _array  # noqa: E402
-from .ops import linalg as _linalg  # noqa: E402
-from .ops import math as _math  # noqa: E402
+
+def _ops() -> ModuleType:
+    """The primitives' package, reached when an operator is used: the op modules import
+    this one, so importing them at the top would tie the two into an import cycle."""
+    from . import ops
+
+    return ops

@@ -9,7 +9,7 @@ from .. import backend as K
 from ..engine import Layer
 from ..graph import Tensor
 from ..graph.ops.conv import conv2d
-from .core import add_activity_loss, add_kernel_and_bias, check_axis, kernel_and_bias_config
+from .core import add_activity_loss, check_axis, kernel_and_bias_config
 
 Shape = tuple[int | None, ...]
 
@@ -95,7 +95,17 @@ class Conv2D(Layer):
         channels = input_shape[-1]
         if channels is None:
             raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
-        add_kernel_and_bias(self, (*self.kernel_size, channels, self.filters), self.filters)
+        self.kernel = self.add_weight(name="kernel", shape=(*self.kernel_size, channels, self.filters),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=(self.filters,),
+                                        initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+        self.built = True
 
     def call(self, inputs: Tensor) -> Tensor:
         check_axis(self, inputs, -1, self.kernel.shape[2])

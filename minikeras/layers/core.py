@@ -21,21 +21,6 @@ def add_activity_loss(layer: Any, outputs: Tensor, inputs: Any) -> None:
             layer.add_loss(layer.activity_regularizer(outputs), inputs)
 
 
-def add_kernel_and_bias(layer: Any, kernel_shape: tuple[int, ...], units: int) -> None:
-    """``layer.kernel`` and ``layer.bias`` (``None`` without ``use_bias``), from its initializers,
-    regularizers and constraints: what Dense and Conv2D build alike."""
-    layer.kernel = layer.add_weight(name="kernel", shape=kernel_shape,
-                                    initializer=layer.kernel_initializer,
-                                    regularizer=layer.kernel_regularizer,
-                                    constraint=layer.kernel_constraint)
-    layer.bias = None
-    if layer.use_bias:
-        layer.bias = layer.add_weight(name="bias", shape=(units,), initializer=layer.bias_initializer,
-                                      regularizer=layer.bias_regularizer,
-                                      constraint=layer.bias_constraint)
-    layer.built = True
-
-
 def kernel_and_bias_config(layer: Any) -> dict[str, Any]:
     """The config entries Dense and Conv2D share: activation, use_bias, and how the kernel
     and bias are initialized, regularized and constrained (Keras's key order)."""
@@ -60,7 +45,7 @@ def check_min_ndim(layer: Layer, x: Tensor, min_ndim: int) -> None:
         )
 
 
-def check_axis(layer: Layer, x: Tensor, axis: int, expected: int) -> None:
+def check_axis(layer: Layer, x: Tensor, axis: int, expected: int | None) -> None:
     """The error Keras's InputSpec gives when a built layer meets an input of another size."""
     shape = K.int_shape(x)
     if shape[axis] is not None and shape[axis] != expected:
@@ -106,7 +91,17 @@ class Dense(Layer):
         if input_dim is None:
             raise ValueError(f"Layer {self.name} needs the last dimension of its input to be known "
                              f"(it sets the kernel's rows); got shape {input_shape}.")
-        add_kernel_and_bias(self, (input_dim, self.units), self.units)
+        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=(self.units,),
+                                        initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+        self.built = True
 
     def call(self, inputs: Tensor) -> Tensor:
         check_min_ndim(self, inputs, 2)

@@ -7,7 +7,7 @@ from typing import Any
 from .. import backend as K
 from ..engine import Layer
 from ..graph import Tensor
-from ..graph.ops.conv import pool2d
+from ..graph.ops.pool import pool2d
 from .convolutional import channels_last_only, conv_output_length, normalize_padding, normalize_tuple
 
 Shape = tuple[int | None, ...]

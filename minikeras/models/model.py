@@ -11,9 +11,10 @@ from .. import backend as K
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers, saving
-from ..callbacks import Callback, CallbackList, History, Progbar, ProgbarLogger
+from ..callbacks import Callback, History, Progbar
 from ..engine import Network
-from .loop import batches, run_batches
+from .arrays import check_target, standardize, unpack
+from .loop import fit_loop, run_batches
 
 
 class Model(Network):
@@ -81,7 +82,7 @@ class Model(Network):
         self._metric_tensors = metric_tensors
         self._losses_by_weighting: dict[bool, tuple[Any, list[Any]]] = {}
         self.total_loss, self.metrics_tensors = self._loss_outputs(weighted=False)
-        self._functions: dict[tuple[str, bool], K.Function] = {}
+        self._functions = {}
         self._collected_trainable_weights = self.trainable_weights
         self._training_shapes = (self._input_shapes(), self._target_shapes())
 
@@ -160,6 +161,7 @@ class Model(Network):
         key = ("train", weighted)
         if key not in self._functions:
             total, metrics = self._loss_outputs(weighted)
+            assert self.optimizer is not None  # _check_compiled
             with K.name_scope("training"):
                 updates = self.optimizer.get_updates(params=self._collected_trainable_weights, loss=total)
                 self._functions[key] = K.function(self._feeds(weighted), [total] + metrics,
@@ -188,7 +190,7 @@ class Model(Network):
         raw = [y[n] for n in self.output_names] if isinstance(y, dict) else (
             list(y) if isinstance(y, (list, tuple)) and len(self.outputs) > 1 else [y])
         for target, fn, out in zip(raw, self.loss_functions, self.outputs):
-            _check_target(target, fn, K.int_shape(out))
+            check_target(target, fn, K.int_shape(out))
         ys = self._standardize(y, target_shapes, self.output_names, "target")
         if len(xs[0]) != len(ys[0]):
             raise ValueError(
@@ -222,11 +224,11 @@ class Model(Network):
         """One gradient step on one batch; returns the loss (and metrics) *before* the step."""
         ins, weighted = self._training_arrays(x, y, sample_weight, class_weight)
         outs = self._make_train_function(weighted)(ins + self._phase_value(1))
-        return _unpack(outs)
+        return unpack(outs)
 
     def test_on_batch(self, x: Any, y: Any, sample_weight: Any = None) -> Any:
         ins, weighted = self._training_arrays(x, y, sample_weight)
-        return _unpack(self._make_test_function(weighted)(ins + self._phase_value(0)))
+        return unpack(self._make_test_function(weighted)(ins + self._phase_value(0)))
 
     def evaluate(self, x: Any, y: Any, batch_size: int | None = 32, verbose: int = 1,
                  sample_weight: Any = None) -> Any:
@@ -236,7 +238,7 @@ class Model(Network):
         totals = run_batches(f, ins, batch_size or 32, self._phase_value(0))
         if verbose:
             Progbar(len(ins[0])).update(len(ins[0]), dict(zip(self.metrics_names, map(float, totals))))
-        return _unpack(list(totals))
+        return unpack(list(totals))
 
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = 32, epochs: int = 1,
             verbose: int = 1, callbacks: list[Callback] | None = None, validation_split: float = 0.0,
@@ -256,41 +258,9 @@ class Model(Network):
             ins, val_ins = [a[:split] for a in ins], [a[split:] for a in ins]
         train = self._make_train_function(weighted)
         test = self._make_test_function(val_weighted) if val_ins is not None else None
-        names = list(self.metrics_names)
-        metrics = names + ["val_" + n for n in names] if val_ins is not None else names
-
-        history = History()
-        callback_list = [history] + list(callbacks or [])
-        if verbose:
-            callback_list.insert(0, ProgbarLogger(verbose))
-        hooks = CallbackList(callback_list)
-        hooks.set_model(self)
-        hooks.set_params({"batch_size": batch_size, "epochs": epochs, "samples": len(ins[0]),
-                          "verbose": verbose, "metrics": metrics})
-        self.stop_training = False
-        hooks.on_train_begin({})
-        n = len(ins[0])
-        for epoch in range(initial_epoch, epochs):
-            hooks.on_epoch_begin(epoch, {})
-            order = np.random.permutation(n) if shuffle else np.arange(n)
-            totals = np.zeros(len(names))
-            for b, index in enumerate(batches(order, batch_size or 32)):
-                hooks.on_batch_begin(b, {"batch": b, "size": len(index)})
-                outs = train([a[index] for a in ins] + self._phase_value(1))
-                logs = {"batch": b, "size": len(index)}
-                logs.update({k: float(v) for k, v in zip(names, outs)})
-                totals += np.array([float(v) for v in outs]) * len(index)
-                hooks.on_batch_end(b, logs)
-                if self.stop_training:
-                    break
-            epoch_logs = {k: float(v) for k, v in zip(names, totals / max(n, 1))}
-            if test is not None and val_ins is not None:
-                val = run_batches(test, val_ins, batch_size or 32, self._phase_value(0))
-                epoch_logs.update({"val_" + k: float(v) for k, v in zip(names, val)})
-            hooks.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
-        hooks.on_train_end({})
+        history = fit_loop(self, train, ins, batch_size=batch_size or 32, epochs=epochs, verbose=verbose,
+                           callbacks=callbacks, val_function=test, val_ins=val_ins, shuffle=shuffle,
+                           initial_epoch=initial_epoch)
         self.history = history
         return history
 
@@ -316,40 +286,7 @@ class Model(Network):
 
     def _standardize(self, x: Any, shapes: Sequence[tuple[Any, ...]], names: Sequence[str],
                      what: str) -> list[np.ndarray]:
-        """``x`` as a list of arrays, one per tensor, with shapes checked like Keras does."""
-        if isinstance(x, dict):
-            missing = [n for n in names if n not in x]
-            if missing:
-                raise ValueError(f"No data provided for {missing}. Need data for each key in: {list(names)}")
-            arrays = [x[n] for n in names]
-        else:
-            arrays = list(x) if isinstance(x, (list, tuple)) and len(shapes) > 1 else [x]
-        if len(arrays) != len(shapes):
-            raise ValueError(
-                f"Error when checking model {what}: the list of Numpy arrays that you are passing "
-                f"to your model is not the size the model expected. Expected to see "
-                f"{len(shapes)} array(s) ({', '.join(names)}), but instead got {len(arrays)}."
-            )
-        out = []
-        for shape, name, a in zip(shapes, names, arrays):
-            if _fits(a, shape):  # the usual batch: nothing to convert or check
-                out.append(a)
-                continue
-            a = np.asarray(a)
-            if a.ndim == len(shape) - 1 and len(shape) == 2 and shape[-1] == 1:
-                a = a[:, None]  # Keras accepts (n,) data for a (None, 1) input
-            if a.ndim != len(shape) or any(d is not None and d != n for d, n in zip(shape[1:], a.shape[1:])):
-                raise ValueError(
-                    f"Error when checking {what}: expected {name} to have shape {shape[1:]} but got "
-                    f"array with shape {a.shape[1:] if a.ndim else a.shape}"
-                )
-            out.append(a)
-        if len({len(a) for a in out}) > 1:
-            raise ValueError(
-                f"All input arrays (x) should have the same number of samples. Got array shapes: "
-                f"{[a.shape for a in out]}"
-            )
-        return out
+        return standardize(x, shapes, names, what)
 
     def _input_shapes(self) -> list[tuple[Any, ...]]:
         return [K.int_shape(x) for x in self._feed_inputs]
@@ -387,7 +324,7 @@ class Model(Network):
             batch = [a[start : start + batch_size] for a in arrays]
             for chunk, out in zip(chunks, f(batch + self._phase())):
                 chunk.append(out)
-        results = [np.concatenate(c) if c else np.zeros((0,) + tuple(K.int_shape(y)[1:]))
+        results = [np.concatenate(c) if c else np.zeros((0, *(d or 0 for d in K.int_shape(y)[1:])))
                    for c, y in zip(chunks, self.outputs)]
         return results[0] if len(results) == 1 else results
 
@@ -395,38 +332,3 @@ class Model(Network):
         arrays = self._standardize(x, self._input_shapes(), self.input_names, "input")
         results = self._make_predict_function()(arrays + self._phase())
         return results[0] if len(results) == 1 else results
-
-
-def _fits(a: Any, shape: tuple[Any, ...]) -> bool:
-    """``a`` is an array of ``shape`` (any batch size) as it is: no conversion, nothing to check."""
-    return type(a) is np.ndarray and a.ndim == len(shape) and a.shape[1:] == shape[1:] and a.ndim > 0
-
-
-def _unpack(outs: list[np.ndarray]) -> Any:
-    if len(outs) == 1:
-        return float(outs[0]) if outs[0].ndim == 0 else outs[0]
-    values = [float(o) if o.ndim == 0 else o for o in outs]
-    return values[0] if len(values) == 1 else values
-
-
-def _check_target(y: Any, loss: Any, output_shape: tuple[Any, ...]) -> None:
-    """Catch the classic mix-ups of integer labels and one-hot targets with the wrong loss."""
-    fn = getattr(loss, "__name__", "")
-    shape = np.shape(y)
-    classes = output_shape[-1] or 0
-    if fn == "categorical_crossentropy" and classes > 1 and (len(shape) == 1 or shape[-1] == 1):
-        raise ValueError(
-            f"You are passing a target array of shape {shape} while using as loss "
-            "`categorical_crossentropy`. `categorical_crossentropy` expects targets to be binary "
-            "matrices (1s and 0s) of shape (samples, classes). If your targets are integer "
-            "classes, you can convert them via: y_binary = np.eye(classes)[y_int]. "
-            "Alternatively, you can use the loss function `sparse_categorical_crossentropy` "
-            "instead, which does expect integer targets."
-        )
-    if fn == "sparse_categorical_crossentropy" and len(shape) == 2 and shape[-1] == classes > 1:
-        raise ValueError(
-            f"You are passing a target array of shape {shape} (one-hot rows) while using as loss "
-            "`sparse_categorical_crossentropy`, which expects integer class ids of shape "
-            "(samples,) or (samples, 1). Use `categorical_crossentropy` for one-hot targets, or "
-            "pass y.argmax(-1)."
-        )

@@ -263,9 +263,9 @@ def _lambda(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def _own_from_config(cls: type) -> bool:
+def _own_from_config(cls: type[Layer]) -> bool:
     """Whether ``cls`` rebuilds itself otherwise than ``cls(**config)``."""
-    return getattr(cls.from_config, "__func__", None) is not Layer.from_config.__func__
+    return cls.from_config.__func__ is not Layer.from_config.__func__  # type: ignore[attr-defined]
 
 
 def _parameters(factory: Any) -> tuple[set[str], bool]:

@@ -32,7 +32,7 @@ from typing import Any
 import h5py
 
 from .. import backend as K
-from ..engine import deserialize_layer
+from ..engine import Network, deserialize_layer
 from .config import lambda_layers, to_json_text
 from .hdf5 import (
     atomic_writing,
@@ -146,6 +146,8 @@ def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None, comp
             model = deserialize_layer(data, custom_objects)
         except (ValueError, TypeError, KeyError) as e:
             raise fail(f, f"cannot rebuild the model from its config: {e}") from e
+        if not isinstance(model, Network):
+            raise fail(f, f"its model_config describes a single {type(model).__name__} layer, not a model")
         load_weights_from_group(get_group(f, "model_weights"), model.layers, model.name)
         training = _json_attr(f, "training_config") if compile else None
         if training is not None:
@@ -167,6 +169,7 @@ def _restore_optimizer(f: h5py.Group, model: Any) -> None:
     group = get_group(f, name)
     if not read_name_list(group, "weight_names"):
         return
+    problem: str | None
     if (read_text_attr(f, "keras_version") or "").startswith("3."):
         problem = "Keras 3 keeps an optimizer's state in another order and form"
     else:

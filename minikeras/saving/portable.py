@@ -41,9 +41,9 @@ def _is_model(entry: dict[str, Any]) -> bool:
 
 
 def _portable(entry: dict[str, Any]) -> dict[str, Any]:
-    config = entry.get("config")
     if not _is_model(entry):
         return entry
+    config: dict[str, Any] = entry["config"]
     layers = config["layers"]
     if "input_layers" in config:
         for layer in layers:

@@ -90,7 +90,7 @@ def check_gradients(
         grads = G.gradients(scalar, xs)
         terms = [G.sum(g * G.constant(rng.standard_normal(a.shape)))
                  for g, a in zip(grads, arrays) if g is not None]
-        target = terms[0] if len(terms) == 1 else G.add_n(terms) if terms else None
+        target = terms[0] if len(terms) == 1 else G.add_n(terms) if terms else None  # type: ignore[assignment]
         what = "Hessian-vector product (H v)"
     # With no target (no input reaches y) every H v is 0 and none is symbolic.
     sym_tensors: list[G.Tensor | None] = [None] * len(xs)

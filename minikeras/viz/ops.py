@@ -167,9 +167,9 @@ def _collapsed_labels(ops: list[Op], group: dict[Op, str], targets: list[Tensor]
             if name in leaving and group[op] != name and x not in leaving[name]:
                 leaving[name].append(x)
     for t in targets:
-        name = group.get(t.op)
-        if name in leaving and t not in leaving[name]:
-            leaving[name].append(t)
+        scope = group.get(t.op)
+        if scope is not None and scope in leaving and t not in leaving[scope]:
+            leaving[scope].append(t)
     labels = {}
     for name, inside in members.items():
         lines = [name, f"({len(inside)} ops, collapsed)"]

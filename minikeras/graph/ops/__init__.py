@@ -1,166 +1,19 @@
-"""The primitives, grouped by kind. Each module defines ops and the functions that build them."""
+"""The primitives, grouped by kind. Each module defines its ops, each op's builder right
+below it, and lists the builders in its own ``__all__``; this package gathers them."""
 
-from .array import (
-    concatenate,
-    expand_dims,
-    gather,
-    getitem,
-    one_hot,
-    reshape,
-    shape,
-    squeeze,
-    stack,
-    tile,
-    transpose,
-)
-from .broadcast import broadcast_like, sum_to
-from .conv import conv2d, pool2d
-from .linalg import batch_dot, dot, matmul
-from .math import (
-    abs,
-    add,
-    add_n,
-    cast,
-    clip,
-    divide,
-    equal,
-    exp,
-    greater,
-    greater_equal,
-    identity,
-    less,
-    less_equal,
-    log,
-    logical_and,
-    logical_not,
-    logical_or,
-    maximum,
-    minimum,
-    multiply,
-    negative,
-    not_equal,
-    ones_like,
-    pow,
-    round,
-    sign,
-    sqrt,
-    square,
-    stop_gradient,
-    subtract,
-    where,
-    zeros_like,
-)
-from .nn import (
-    bias_add,
-    elu,
-    hard_sigmoid,
-    log_softmax,
-    relu,
-    sigmoid,
-    softmax,
-    softmax_cross_entropy_with_logits,
-    softplus,
-    softsign,
-    tanh,
-)
-from .random import random_normal, random_uniform
-from .reduce import argmax, argmin, max, mean, min, prod, sum
-from .state import (
-    Variable,
-    as_tensor,
-    as_tensors,
-    assign,
-    assign_add,
-    assign_sub,
-    constant,
-    is_placeholder,
-    is_variable,
-    placeholder,
-    placeholder_with_default,
-    variable,
-)
+from . import array, broadcast, compare, conv, index, linalg, math, nn, pool, random, reduce, state
+from .array import *  # noqa: F403
+from .broadcast import *  # noqa: F403
+from .compare import *  # noqa: F403
+from .conv import *  # noqa: F403
+from .index import *  # noqa: F403
+from .linalg import *  # noqa: F403
+from .math import *  # noqa: F403
+from .nn import *  # noqa: F403
+from .pool import *  # noqa: F403
+from .random import *  # noqa: F403
+from .reduce import *  # noqa: F403
+from .state import *  # noqa: F403
 
-__all__ = [
-    "Variable",
-    "abs",
-    "add",
-    "add_n",
-    "argmax",
-    "argmin",
-    "as_tensor",
-    "as_tensors",
-    "assign",
-    "assign_add",
-    "assign_sub",
-    "batch_dot",
-    "bias_add",
-    "broadcast_like",
-    "cast",
-    "clip",
-    "concatenate",
-    "conv2d",
-    "constant",
-    "divide",
-    "dot",
-    "elu",
-    "equal",
-    "exp",
-    "expand_dims",
-    "gather",
-    "getitem",
-    "greater",
-    "greater_equal",
-    "hard_sigmoid",
-    "identity",
-    "is_placeholder",
-    "is_variable",
-    "less",
-    "less_equal",
-    "log",
-    "log_softmax",
-    "logical_and",
-    "logical_not",
-    "logical_or",
-    "matmul",
-    "max",
-    "maximum",
-    "mean",
-    "min",
-    "minimum",
-    "multiply",
-    "negative",
-    "not_equal",
-    "one_hot",
-    "ones_like",
-    "placeholder",
-    "placeholder_with_default",
-    "pool2d",
-    "pow",
-    "prod",
-    "random_normal",
-    "random_uniform",
-    "relu",
-    "reshape",
-    "round",
-    "shape",
-    "sigmoid",
-    "sign",
-    "softmax",
-    "softmax_cross_entropy_with_logits",
-    "softplus",
-    "softsign",
-    "sqrt",
-    "square",
-    "squeeze",
-    "stack",
-    "stop_gradient",
-    "subtract",
-    "sum",
-    "sum_to",
-    "tanh",
-    "tile",
-    "transpose",
-    "variable",
-    "where",
-    "zeros_like",
-]
+MODULES = (array, broadcast, compare, conv, index, linalg, math, nn, pool, random, reduce, state)
+BUILDERS = [name for module in MODULES for name in module.__all__]

@@ -1,5 +1,6 @@
-"""Shape and layout ops: reshape, transpose, expand/squeeze, concatenate, stack, tile,
-slicing, gather, one_hot. Their gradients move ``gy`` back to where each element came from.
+"""Shape and layout ops: reshape, transpose, expand/squeeze, concatenate, stack, tile.
+
+Their gradients move ``gy`` back to where each element came from.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import numpy as np
 
 from ..op import Op, normalize_axes
 from ..tensor import Shape, Tensor
-from .math import cast, zeros_like
-from .state import FLOATX, as_tensor
+from .index import getitem
+from .math import zeros_like
+from .state import as_tensor
+
+__all__ = ["concatenate", "expand_dims", "reshape", "reshape_like", "squeeze", "stack", "tile", "transpose"]
 
 
 def _known(shape: Shape) -> bool:
@@ -24,6 +28,8 @@ class Reshape(Op):
     """The same elements in a new shape; ``-1`` (or ``None``) is inferred at run time."""
 
     returns_view = True
+
+    shape: tuple[int, ...]
 
     def infer(self, x: Tensor) -> tuple[Shape, str]:
         target = self.shape
@@ -48,6 +54,14 @@ class Reshape(Op):
         return [reshape_like(gy, self.inputs[0])]
 
 
+def reshape(x: Any, shape: Any) -> Tensor:
+    x = as_tensor(x)
+    shape = tuple(-1 if d is None else int(d) for d in shape)
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
 class ReshapeLike(Op):
     """``x`` reshaped to ``like``'s run-time shape (for shapes unknown until run time)."""
 
@@ -63,8 +77,17 @@ class ReshapeLike(Op):
         return [reshape_like(gy, self.inputs[0]), None]
 
 
+def reshape_like(x: Tensor, like: Tensor) -> Tensor:
+    """``x`` in ``like``'s shape: a static ``Reshape`` when that shape is known."""
+    if _known(like.shape):
+        return reshape(x, like.shape)
+    return ReshapeLike.apply(x, like)
+
+
 class Transpose(Op):
     returns_view = True
+
+    perm: tuple[int, ...]
 
     def infer(self, x: Tensor) -> tuple[Shape, str]:
         return tuple(x.shape[i] for i in self.perm), x.dtype
@@ -76,10 +99,21 @@ class Transpose(Op):
         return [transpose(gy, tuple(int(i) for i in np.argsort(self.perm)))]
 
 
+def transpose(x: Any, perm: Any = None) -> Tensor:
+    """Permute axes; with no ``perm`` the axes are reversed (``x.T``)."""
+    x = as_tensor(x)
+    perm = tuple(reversed(range(x.ndim))) if perm is None else tuple(int(p) % max(x.ndim, 1) for p in perm)
+    if sorted(perm) != list(range(x.ndim)):
+        raise ValueError(f"transpose: {perm} is not a permutation of the {x.ndim} axes of {x.name}")
+    return Transpose.apply(x, perm=perm)
+
+
 class ExpandDims(Op):
     """New size-1 axes at positions ``axis`` (positions in the output)."""
 
     returns_view = True
+
+    axis: tuple[int, ...]
 
     def infer(self, x: Tensor) -> tuple[Shape, str]:
         shape = list(x.shape)
@@ -99,8 +133,16 @@ class ExpandDims(Op):
         return [squeeze(gy, self.axis)]
 
 
+def expand_dims(x: Any, axis: Any = -1) -> Tensor:
+    x = as_tensor(x)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return ExpandDims.apply(x, axis=normalize_axes(axes, x.ndim + len(axes), "ExpandDims"))
+
+
 class Squeeze(Op):
     returns_view = True
+
+    axis: tuple[int, ...]
 
     def infer(self, x: Tensor) -> tuple[Shape, str]:
         for a in self.axis:
@@ -115,8 +157,15 @@ class Squeeze(Op):
         return [expand_dims(gy, self.axis)]
 
 
+def squeeze(x: Any, axis: Any) -> Tensor:
+    x = as_tensor(x)
+    return Squeeze.apply(x, axis=normalize_axes(axis, x.ndim, "Squeeze"))
+
+
 class ConcatV2(Op):
     """Tensors joined along ``axis``; the other dimensions must agree."""
+
+    axis: int
 
     def infer(self, *xs: Tensor) -> tuple[Shape, str]:
         first = xs[0]
@@ -143,10 +192,20 @@ class ConcatV2(Op):
         return [ConcatPart.apply(gy, *self.inputs, axis=self.axis, index=i) for i in range(len(self.inputs))]
 
 
+def concatenate(xs: list[Any], axis: int = -1) -> Tensor:
+    xs = [as_tensor(x) for x in xs]
+    if len(xs) == 1:
+        return xs[0]
+    return ConcatV2.apply(*xs, axis=normalize_axes(axis, xs[0].ndim, "concatenate")[0])
+
+
 class ConcatPart(Op):
     """The ``index``-th piece of ``g`` split like ``concatenate(xs)`` (``xs`` give only shapes)."""
 
     returns_view = True
+
+    axis: int
+    index: int
 
     def infer(self, g: Tensor, *xs: Tensor) -> tuple[Shape, str]:
         return xs[self.index].shape, g.dtype
@@ -166,6 +225,8 @@ class ConcatPart(Op):
 class Pack(Op):
     """``stack``: tensors of the same shape along a new axis."""
 
+    axis: int
+
     def infer(self, *xs: Tensor) -> tuple[Shape, str]:
         shape = list(xs[0].shape)
         for x in xs[1:]:
@@ -183,7 +244,14 @@ class Pack(Op):
         return [getitem(gy, lead + (i,)) for i in range(len(self.inputs))]
 
 
+def stack(xs: list[Any], axis: int = 0) -> Tensor:
+    xs = [as_tensor(x) for x in xs]
+    return Pack.apply(*xs, axis=normalize_axes(axis, xs[0].ndim + 1, "stack")[0])
+
+
 class Tile(Op):
+    reps: tuple[int, ...]
+
     def infer(self, x: Tensor) -> tuple[Shape, str]:
         return tuple(None if d is None else d * r for d, r in zip(x.shape, self.reps)), x.dtype
 
@@ -196,8 +264,19 @@ class Tile(Op):
         return [TileGrad.apply(gy, reps=self.reps)]
 
 
+def tile(x: Any, n: Any) -> Tensor:
+    """Repeat ``x`` ``n[i]`` times along axis ``i`` (an int ``n`` for a 1-D ``x``)."""
+    x = as_tensor(x)
+    reps = (n,) if isinstance(n, (int, np.integer)) else tuple(n)
+    if len(reps) != x.ndim:
+        raise ValueError(f"tile: {x.name} has rank {x.ndim} but {len(reps)} repetitions were given: {n}")
+    return Tile.apply(x, reps=tuple(int(r) for r in reps))
+
+
 class TileGrad(Op):
     """Sum of the ``reps`` copies that ``Tile`` made: the gradient of tiling."""
+
+    reps: tuple[int, ...]
 
     def infer(self, g: Tensor) -> tuple[Shape, str]:
         return tuple(None if d is None else d // r for d, r in zip(g.shape, self.reps)), g.dtype
@@ -210,194 +289,3 @@ class TileGrad(Op):
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [tile(gy, self.reps)]
-
-
-class StridedSlice(Op):
-    """``x[key]`` for basic keys: ints, slices, ``None`` (new axis) and ``...``."""
-
-    returns_view = True
-
-    def infer(self, x: Tensor) -> tuple[Shape, str]:
-        shape: list[int | None] = []
-        dims = iter(enumerate(x.shape))
-        for k in self.key:
-            if k is None:
-                shape.append(1)
-                continue
-            try:
-                axis, d = next(dims)
-            except StopIteration:
-                raise IndexError(f"too many indices for {x.name} of shape {x.shape}: {self.key}") from None
-            if isinstance(k, slice):
-                shape.append(None if d is None else len(range(*k.indices(d))))
-            elif d is not None and not -d <= k < d:
-                raise IndexError(f"index {k} is out of bounds for axis {axis} of {x.name} with size {d}")
-        shape += [d for _, d in dims]
-        return tuple(shape), x.dtype
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return x[self.key]
-
-    def backward(self, gy: Tensor) -> list[Tensor | None]:
-        return [SliceGrad.apply(gy, self.inputs[0], key=self.key)]
-
-
-class SliceGrad(Op):
-    """Zeros shaped like ``x`` with ``gy`` written at ``x[key]``."""
-
-    def infer(self, g: Tensor, x: Tensor) -> tuple[Shape, str]:
-        return x.shape, g.dtype
-
-    def forward(self, g: np.ndarray, x: np.ndarray) -> np.ndarray:
-        out = np.zeros(np.shape(x), dtype=g.dtype)
-        out[self.key] = g
-        return out
-
-    def backward(self, gy: Tensor) -> list[Tensor | None]:
-        return [getitem(gy, self.key), None]
-
-
-class Gather(Op):
-    """``params[indices]`` along axis 0 (rows of an embedding matrix)."""
-
-    def infer(self, params: Tensor, indices: Tensor) -> tuple[Shape, str]:
-        return tuple(indices.shape) + tuple(params.shape[1:]), params.dtype
-
-    def forward(self, params: np.ndarray, indices: np.ndarray) -> np.ndarray:
-        return np.take(params, indices, axis=0)
-
-    def backward(self, gy: Tensor) -> list[Tensor | None]:
-        params, indices = self.inputs
-        return [GatherGrad.apply(gy, indices, params), None]
-
-
-class GatherGrad(Op):
-    """Zeros shaped like ``params``, with each row of ``g`` added at its index (repeats add up)."""
-
-    def infer(self, g: Tensor, indices: Tensor, params: Tensor) -> tuple[Shape, str]:
-        return params.shape, g.dtype
-
-    def forward(self, g: np.ndarray, indices: np.ndarray, params: np.ndarray) -> np.ndarray:
-        out = np.zeros(np.shape(params), dtype=g.dtype)
-        np.add.at(out, indices, g)
-        return out
-
-    def backward(self, gy: Tensor) -> list[Tensor | None]:
-        return [gather(gy, self.inputs[1]), None, None]
-
-
-class OneHot(Op):
-    """Integer class ids to floatx one-hot rows. Not differentiable."""
-
-    differentiable = False
-
-    def infer(self, indices: Tensor) -> tuple[Shape, str]:
-        return tuple(indices.shape) + (self.num_classes,), FLOATX
-
-    def forward(self, indices: np.ndarray) -> np.ndarray:
-        return np.eye(self.num_classes, dtype=FLOATX)[np.asarray(indices, dtype=np.int64)]
-
-
-class ShapeOp(Op):
-    """The run-time shape of ``x`` as an int64 vector (Keras's ``K.shape``)."""
-
-    type = "Shape"
-    differentiable = False
-
-    def infer(self, x: Tensor) -> tuple[Shape, str]:
-        return (x.ndim,), "int64"
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.array(np.shape(x), dtype=np.int64)
-
-
-# --- the functions users call -------------------------------------------------------
-
-
-def reshape(x: Any, shape: Any) -> Tensor:
-    x = as_tensor(x)
-    shape = tuple(-1 if d is None else int(d) for d in shape)
-    if shape == x.shape:
-        return x
-    return Reshape.apply(x, shape=shape)
-
-
-def reshape_like(x: Tensor, like: Tensor) -> Tensor:
-    """``x`` in ``like``'s shape: a static ``Reshape`` when that shape is known."""
-    if _known(like.shape):
-        return reshape(x, like.shape)
-    return ReshapeLike.apply(x, like)
-
-
-def transpose(x: Any, perm: Any = None) -> Tensor:
-    """Permute axes; with no ``perm`` the axes are reversed (``x.T``)."""
-    x = as_tensor(x)
-    perm = tuple(reversed(range(x.ndim))) if perm is None else tuple(int(p) % max(x.ndim, 1) for p in perm)
-    if sorted(perm) != list(range(x.ndim)):
-        raise ValueError(f"transpose: {perm} is not a permutation of the {x.ndim} axes of {x.name}")
-    return Transpose.apply(x, perm=perm)
-
-
-def expand_dims(x: Any, axis: Any = -1) -> Tensor:
-    x = as_tensor(x)
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    return ExpandDims.apply(x, axis=normalize_axes(axes, x.ndim + len(axes), "ExpandDims"))
-
-
-def squeeze(x: Any, axis: Any) -> Tensor:
-    x = as_tensor(x)
-    return Squeeze.apply(x, axis=normalize_axes(axis, x.ndim, "Squeeze"))
-
-
-def concatenate(xs: list[Any], axis: int = -1) -> Tensor:
-    xs = [as_tensor(x) for x in xs]
-    if len(xs) == 1:
-        return xs[0]
-    return ConcatV2.apply(*xs, axis=normalize_axes(axis, xs[0].ndim, "concatenate")[0])
-
-
-def stack(xs: list[Any], axis: int = 0) -> Tensor:
-    xs = [as_tensor(x) for x in xs]
-    return Pack.apply(*xs, axis=normalize_axes(axis, xs[0].ndim + 1, "stack")[0])
-
-
-def tile(x: Any, n: Any) -> Tensor:
-    """Repeat ``x`` ``n[i]`` times along axis ``i`` (an int ``n`` for a 1-D ``x``)."""
-    x = as_tensor(x)
-    reps = (n,) if isinstance(n, (int, np.integer)) else tuple(n)
-    if len(reps) != x.ndim:
-        raise ValueError(f"tile: {x.name} has rank {x.ndim} but {len(reps)} repetitions were given: {n}")
-    return Tile.apply(x, reps=tuple(int(r) for r in reps))
-
-
-def getitem(x: Any, key: Any) -> Tensor:
-    """``x[key]`` with a basic key; tensors or arrays as indices need ``gather``."""
-    x = as_tensor(x)
-    key = key if isinstance(key, tuple) else (key,)
-    for k in key:
-        if not (k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))):
-            raise TypeError(
-                f"Only basic slicing is supported on {x.name} (ints, slices, None, ...); "
-                f"got {type(k).__name__}. Use gather(x, indices) to pick rows by index."
-            )
-    if Ellipsis in key:
-        i = key.index(Ellipsis)
-        fill = x.ndim - sum(k is not None for k in key if k is not Ellipsis)
-        key = key[:i] + (slice(None),) * fill + key[i + 1 :]
-    key = tuple(int(k) if isinstance(k, np.integer) else k for k in key)
-    return StridedSlice.apply(x, key=key)
-
-
-def gather(params: Any, indices: Any) -> Tensor:
-    params, indices = as_tensor(params), as_tensor(indices, "int64")
-    if np.dtype(indices.dtype).kind not in "iu":
-        indices = cast(indices, "int64")
-    return Gather.apply(params, indices)
-
-
-def one_hot(indices: Any, num_classes: int) -> Tensor:
-    return OneHot.apply(as_tensor(indices, "int64"), num_classes=int(num_classes))
-
-
-def shape(x: Any) -> Tensor:
-    return ShapeOp.apply(as_tensor(x))

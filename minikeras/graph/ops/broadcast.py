@@ -12,6 +12,8 @@ import numpy as np
 from ..op import Op, broadcast_shapes
 from ..tensor import Shape, Tensor
 
+__all__ = ["broadcast_like", "sum_to"]
+
 
 class SumTo(Op):
     """``SumTo(g, x)``: ``g`` summed down to ``x``'s run-time shape (``x`` gives only its shape)."""
@@ -26,6 +28,24 @@ class SumTo(Op):
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [BroadcastTo.apply(gy, self.inputs[0]), None]
+
+
+def sum_to(g: Tensor, x: Tensor) -> Tensor:
+    """``g`` summed to ``x``'s shape; no op at all when the static shapes already agree."""
+    if g.shape == x.shape and None not in x.shape:
+        return g
+    return SumTo.apply(g, x)
+
+
+def sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The NumPy half: sum the leading extra axes and the axes where ``shape`` has a 1."""
+    if np.shape(g) == shape:
+        return g
+    lead = np.ndim(g) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    return np.sum(g, axis=axes, keepdims=True).reshape(shape)
 
 
 class BroadcastTo(Op):
@@ -50,24 +70,6 @@ class BroadcastTo(Op):
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [sum_to(gy, self.inputs[0]), None]
-
-
-def sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """The NumPy half: sum the leading extra axes and the axes where ``shape`` has a 1."""
-    if np.shape(g) == shape:
-        return g
-    lead = np.ndim(g) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-    )
-    return np.sum(g, axis=axes, keepdims=True).reshape(shape)
-
-
-def sum_to(g: Tensor, x: Tensor) -> Tensor:
-    """``g`` summed to ``x``'s shape; no op at all when the static shapes already agree."""
-    if g.shape == x.shape and None not in x.shape:
-        return g
-    return SumTo.apply(g, x)
 
 
 def broadcast_like(x: Tensor, like: Tensor) -> Tensor:

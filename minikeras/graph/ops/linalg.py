@@ -15,6 +15,8 @@ from .array import expand_dims, reshape, squeeze, transpose
 from .broadcast import sum_to
 from .state import as_tensors
 
+__all__ = ["batch_dot", "dot", "matmul"]
+
 
 class MatMul(Op):
     """``a @ b`` for rank >= 2; leading (batch) axes broadcast like NumPy's ``matmul``.
@@ -69,12 +71,12 @@ class MatMul(Op):
         return [sum_to(ga, a) if b.ndim > 2 else ga, sum_to(gb, b) if a.ndim > 2 else gb]
 
 
-def _swapped(shape: Shape) -> Shape:
-    return tuple(shape[:-2]) + (shape[-1], shape[-2])
-
-
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False) -> Tensor:
     return MatMul.apply(*as_tensors(a, b), transpose_a=transpose_a, transpose_b=transpose_b)
+
+
+def _swapped(shape: Shape) -> Shape:
+    return tuple(shape[:-2]) + (shape[-1], shape[-2])
 
 
 def _reshape_dims(dims: Shape, what: str) -> tuple[int, ...]:

@@ -1,4 +1,4 @@
-"""Elementwise math with NumPy broadcasting, comparisons, ``where``, ``cast``.
+"""Elementwise arithmetic with NumPy broadcasting, and unary math.
 
 Each gradient is written with these same functions, so it is a graph that can be
 differentiated again. Binary gradients end in ``sum_to``, which undoes broadcasting.
@@ -6,6 +6,7 @@ differentiated again. Binary gradients end in ``sum_to``, which undoes broadcast
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,14 @@ import numpy as np
 from ..op import Op, broadcast_shapes, result_dtype
 from ..tensor import Shape, Tensor
 from .broadcast import sum_to
+from .compare import equal, where
 from .state import as_tensor, as_tensors
+
+__all__ = [
+    "abs", "add", "add_n", "clip", "divide", "exp", "identity", "log", "maximum", "minimum",
+    "multiply", "negative", "ones_like", "pow", "sign", "sqrt", "square", "stop_gradient",
+    "subtract", "zeros_like",
+]
 
 
 class Binary(Op):
@@ -37,50 +45,80 @@ class Binary(Op):
         return [None if ga is None else sum_to(ga, a), None if gb is None else sum_to(gb, b)]
 
 
-class Compare(Binary):
-    """A comparison: boolean output, no gradient."""
-
-    differentiable = False
-
-    def infer(self, a: Tensor, b: Tensor) -> tuple[Shape, str]:
-        return broadcast_shapes(a.shape, b.shape, self.type), "bool"
-
-
 # --- arithmetic ---------------------------------------------------------------------
 
 
 class Add(Binary):
-    ufunc = np.add
     inplace = (0, 1)
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.add(a, b, out=out)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.add
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return self.unbroadcast(gy, gy)
 
 
+def add(a: Any, b: Any) -> Tensor:
+    return Add.apply(*as_tensors(a, b))
+
+
 class Sub(Binary):
-    ufunc = np.subtract
     inplace = (0, 1)
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.subtract(a, b, out=out)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.subtract
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return self.unbroadcast(gy, negative(gy))
 
 
+def subtract(a: Any, b: Any) -> Tensor:
+    return Sub.apply(*as_tensors(a, b))
+
+
 class Mul(Binary):
-    ufunc = np.multiply
     inplace = (0, 1)
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.multiply(a, b, out=out)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.multiply
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         a, b = self.inputs
         return self.unbroadcast(gy * b, gy * a)
 
 
+def multiply(a: Any, b: Any) -> Tensor:
+    return Mul.apply(*as_tensors(a, b))
+
+
 class RealDiv(Binary):
-    ufunc = np.divide
+    """``a / b``, built by ``divide`` (TensorFlow's name for the op)."""
+
     inplace = (0, 1)
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.divide(a, b, out=out)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.divide
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         ga = gy / self.inputs[1]
         return self.unbroadcast(ga, negative(ga) * self.y)  # -gy*a/b**2 == -(gy/b)*(a/b)
+
+
+def divide(a: Any, b: Any) -> Tensor:
+    """``a / b`` as a ``RealDiv`` op."""
+    return RealDiv.apply(*as_tensors(a, b))
 
 
 class Pow(Binary):
@@ -96,10 +134,18 @@ class Pow(Binary):
         return self.unbroadcast(ga, gb)
 
 
-class Maximum(Binary):
-    """The gradient goes to ``a`` where ``a >= b`` (ties: to ``a``)."""
+def pow(a: Any, b: Any) -> Tensor:
+    return Pow.apply(*as_tensors(a, b))
 
-    ufunc = np.maximum
+
+class Maximum(Binary):
+    """The gradient goes to ``a`` where ``a >= b``: on a tie, all of it to ``a``."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.maximum(a, b)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.maximum
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         a, b = self.inputs
@@ -107,13 +153,27 @@ class Maximum(Binary):
         return self.unbroadcast(where(mask, gy, 0), where(mask, 0, gy))
 
 
+def maximum(a: Any, b: Any) -> Tensor:
+    return Maximum.apply(*as_tensors(a, b))
+
+
 class Minimum(Binary):
-    ufunc = np.minimum
+    """The gradient goes to ``a`` where ``a <= b``: on a tie, all of it to ``a``."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.minimum(a, b)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.minimum
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         a, b = self.inputs
         mask = a <= b
         return self.unbroadcast(where(mask, gy, 0), where(mask, 0, gy))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return Minimum.apply(*as_tensors(a, b))
 
 
 class AddN(Op):
@@ -135,67 +195,132 @@ class AddN(Op):
         return [sum_to(gy, x) for x in self.inputs]
 
 
+def add_n(xs: list[Tensor]) -> Tensor:
+    """``xs[0] + xs[1] + ...`` as one op (a single tensor is returned as it is)."""
+    if len(xs) == 1:
+        return xs[0]
+    return AddN.apply(*xs)
+
+
 # --- unary --------------------------------------------------------------------------
 
 
 class Neg(Op):
-    ufunc = np.negative
     inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.negative(x, out=out)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.negative
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [negative(gy)]
 
 
+def negative(x: Any) -> Tensor:
+    return Neg.apply(as_tensor(x))
+
+
 class Exp(Op):
-    ufunc = np.exp
     inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.exp(x, out=out)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.exp
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy * self.y]
 
 
+def exp(x: Any) -> Tensor:
+    return Exp.apply(as_tensor(x))
+
+
 class Log(Op):
-    ufunc = np.log
     inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.log(x, out=out)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.log
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy / self.inputs[0]]
 
 
+def log(x: Any) -> Tensor:
+    return Log.apply(as_tensor(x))
+
+
 class Sqrt(Op):
-    ufunc = np.sqrt
     inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.sqrt(x, out=out)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.sqrt
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy * 0.5 / self.y]
 
 
+def sqrt(x: Any) -> Tensor:
+    return Sqrt.apply(as_tensor(x))
+
+
 class Square(Op):
-    ufunc = np.square
     inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.square(x, out=out)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.square
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy * 2 * self.inputs[0]]
 
 
+def square(x: Any) -> Tensor:
+    return Square.apply(as_tensor(x))
+
+
 class Abs(Op):
-    ufunc = np.abs
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.abs(x)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy * sign(self.inputs[0])]
 
 
+def abs(x: Any) -> Tensor:
+    return Abs.apply(as_tensor(x))
+
+
 class Sign(Op):
     """-1, 0 or 1. Its derivative is 0 wherever it exists, so that is its gradient."""
 
-    ufunc = np.sign
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sign(x)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [zeros_like(self.inputs[0])]
 
 
+def sign(x: Any) -> Tensor:
+    return Sign.apply(as_tensor(x))
+
+
 class ClipByValue(Op):
     """``clip(x, lo, hi)``; the gradient flows only where ``x`` was not clipped."""
+
+    lo: float
+    hi: float
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.clip(x, self.lo, self.hi)
@@ -204,43 +329,11 @@ class ClipByValue(Op):
         return [where(equal(self.y, self.inputs[0]), gy, 0)]
 
 
-class Select(Op):
-    """``where(cond, a, b)``: ``a`` where ``cond`` is true, else ``b`` (Keras's ``switch``)."""
-
-    def infer(self, c: Tensor, a: Tensor, b: Tensor) -> tuple[Shape, str]:
-        shape = broadcast_shapes(broadcast_shapes(c.shape, a.shape, self.type), b.shape, self.type)
-        return shape, result_dtype(a.dtype, b.dtype)
-
-    def forward(self, c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.where(c, a, b)
-
-    def backward(self, gy: Tensor) -> list[Tensor | None]:
-        c, a, b = self.inputs
-        return [None, sum_to(where(c, gy, 0), a), sum_to(where(c, 0, gy), b)]
-
-
-class Cast(Op):
-    """A dtype change. Gradients flow only between floating dtypes."""
-
-    def infer(self, x: Tensor) -> tuple[Shape, str]:
-        return x.shape, self.dtype
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(x, dtype=self.dtype)
-
-    def backward(self, gy: Tensor) -> list[Tensor | None]:
-        x = self.inputs[0]
-        floats = np.dtype(x.dtype).kind == "f" and np.dtype(self.dtype).kind == "f"
-        return [cast(gy, x.dtype) if floats else None]
-
-
-class Round(Op):
-    """Round half to even, like NumPy and TensorFlow. Not differentiable."""
-
-    differentiable = False
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.round(x)
+def clip(x: Any, lo: float, hi: float) -> Tensor:
+    """``x`` limited to ``[lo, hi]`` (Keras swaps nothing: ``hi < lo`` is an error)."""
+    if hi < lo:
+        raise ValueError(f"clip: max_value {hi} is smaller than min_value {lo}")
+    return ClipByValue.apply(as_tensor(x), lo=lo, hi=hi)
 
 
 class Identity(Op):
@@ -251,6 +344,10 @@ class Identity(Op):
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy]
+
+
+def identity(x: Any, name: str | None = None) -> Tensor:
+    return Identity.apply(as_tensor(x), name=name)
 
 
 class StopGradient(Op):
@@ -265,12 +362,20 @@ class StopGradient(Op):
         return [None]
 
 
+def stop_gradient(x: Any) -> Tensor:
+    return StopGradient.apply(as_tensor(x))
+
+
 class ZerosLike(Op):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.zeros_like(x)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [None]
+
+
+def zeros_like(x: Tensor) -> Tensor:
+    return ZerosLike.apply(as_tensor(x))
 
 
 class OnesLike(Op):
@@ -281,191 +386,5 @@ class OnesLike(Op):
         return [None]
 
 
-# --- comparisons --------------------------------------------------------------------
-
-
-class Equal(Compare):
-    ufunc = np.equal
-
-
-class NotEqual(Compare):
-    ufunc = np.not_equal
-
-
-class Greater(Compare):
-    ufunc = np.greater
-
-
-class GreaterEqual(Compare):
-    ufunc = np.greater_equal
-
-
-class Less(Compare):
-    ufunc = np.less
-
-
-class LessEqual(Compare):
-    ufunc = np.less_equal
-
-
-class LogicalAnd(Compare):
-    ufunc = np.logical_and
-
-
-class LogicalOr(Compare):
-    ufunc = np.logical_or
-
-
-class LogicalNot(Op):
-    differentiable = False
-
-    def infer(self, x: Tensor) -> tuple[Shape, str]:
-        return x.shape, "bool"
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.logical_not(x)
-
-
-# --- the functions users call -------------------------------------------------------
-
-
-def add(a: Any, b: Any) -> Tensor:
-    return Add.apply(*as_tensors(a, b))
-
-
-def subtract(a: Any, b: Any) -> Tensor:
-    return Sub.apply(*as_tensors(a, b))
-
-
-def multiply(a: Any, b: Any) -> Tensor:
-    return Mul.apply(*as_tensors(a, b))
-
-
-def divide(a: Any, b: Any) -> Tensor:
-    return RealDiv.apply(*as_tensors(a, b))
-
-
-def pow(a: Any, b: Any) -> Tensor:
-    return Pow.apply(*as_tensors(a, b))
-
-
-def maximum(a: Any, b: Any) -> Tensor:
-    return Maximum.apply(*as_tensors(a, b))
-
-
-def minimum(a: Any, b: Any) -> Tensor:
-    return Minimum.apply(*as_tensors(a, b))
-
-
-def add_n(xs: list[Tensor]) -> Tensor:
-    """``xs[0] + xs[1] + ...`` as one op (a single tensor is returned as it is)."""
-    if len(xs) == 1:
-        return xs[0]
-    return AddN.apply(*xs)
-
-
-def negative(x: Any) -> Tensor:
-    return Neg.apply(as_tensor(x))
-
-
-def exp(x: Any) -> Tensor:
-    return Exp.apply(as_tensor(x))
-
-
-def log(x: Any) -> Tensor:
-    return Log.apply(as_tensor(x))
-
-
-def sqrt(x: Any) -> Tensor:
-    return Sqrt.apply(as_tensor(x))
-
-
-def square(x: Any) -> Tensor:
-    return Square.apply(as_tensor(x))
-
-
-def abs(x: Any) -> Tensor:
-    return Abs.apply(as_tensor(x))
-
-
-def sign(x: Any) -> Tensor:
-    return Sign.apply(as_tensor(x))
-
-
-def clip(x: Any, lo: float, hi: float) -> Tensor:
-    """``x`` limited to ``[lo, hi]`` (Keras swaps nothing: ``hi < lo`` is an error)."""
-    if hi < lo:
-        raise ValueError(f"clip: max_value {hi} is smaller than min_value {lo}")
-    return ClipByValue.apply(as_tensor(x), lo=lo, hi=hi)
-
-
-def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """Elementwise choice; ``cond`` is a boolean tensor (Keras calls this ``switch``)."""
-    a, b = as_tensors(a, b)
-    c = as_tensor(cond, "bool")
-    if c.dtype != "bool":
-        c = cast(c, "bool")
-    return Select.apply(c, a, b)
-
-
-def cast(x: Any, dtype: str) -> Tensor:
-    x = as_tensor(x)
-    dtype = np.dtype(dtype).name
-    return x if x.dtype == dtype else Cast.apply(x, dtype=dtype)
-
-
-def round(x: Any) -> Tensor:
-    return Round.apply(as_tensor(x))
-
-
-def identity(x: Any, name: str | None = None) -> Tensor:
-    return Identity.apply(as_tensor(x), name=name)
-
-
-def stop_gradient(x: Any) -> Tensor:
-    return StopGradient.apply(as_tensor(x))
-
-
-def zeros_like(x: Tensor) -> Tensor:
-    return ZerosLike.apply(as_tensor(x))
-
-
 def ones_like(x: Tensor) -> Tensor:
     return OnesLike.apply(as_tensor(x))
-
-
-def equal(a: Any, b: Any) -> Tensor:
-    return Equal.apply(*as_tensors(a, b))
-
-
-def not_equal(a: Any, b: Any) -> Tensor:
-    return NotEqual.apply(*as_tensors(a, b))
-
-
-def greater(a: Any, b: Any) -> Tensor:
-    return Greater.apply(*as_tensors(a, b))
-
-
-def greater_equal(a: Any, b: Any) -> Tensor:
-    return GreaterEqual.apply(*as_tensors(a, b))
-
-
-def less(a: Any, b: Any) -> Tensor:
-    return Less.apply(*as_tensors(a, b))
-
-
-def less_equal(a: Any, b: Any) -> Tensor:
-    return LessEqual.apply(*as_tensors(a, b))
-
-
-def logical_and(a: Any, b: Any) -> Tensor:
-    return LogicalAnd.apply(*as_tensors(a, b))
-
-
-def logical_or(a: Any, b: Any) -> Tensor:
-    return LogicalOr.apply(*as_tensors(a, b))
-
-
-def logical_not(x: Any) -> Tensor:
-    return LogicalNot.apply(as_tensor(x))
-

@@ -11,15 +11,24 @@ import numpy as np
 from ..op import Op, normalize_axes
 from ..tensor import Shape, Tensor
 from .array import expand_dims, reshape
-from .math import cast, clip, exp, square, where
+from .compare import cast, where
+from .math import clip, exp, square
 from .reduce import sum  # noqa: A004 - the graph's sum, not Python's
 from .state import as_tensor
+
+__all__ = [
+    "bias_add", "elu", "hard_sigmoid", "log_softmax", "relu", "sigmoid", "softmax",
+    "softmax_cross_entropy_with_logits", "softplus", "softsign", "tanh",
+]
 
 
 class Relu(Op):
     """``max(x, 0)``; with ``alpha`` a leaky slope below 0; with ``max_value`` a cap."""
 
     inplace = (0,)
+
+    alpha: float = 0.0
+    max_value: float | None = None
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         y = np.maximum(x, 0, out=out) if self.alpha == 0 else np.where(x > 0, x, x * self.alpha)
@@ -37,11 +46,18 @@ class Relu(Op):
         return [ReluGrad.apply(gy, at, alpha=self.alpha, max_value=self.max_value)]
 
 
+def relu(x: Any, alpha: float = 0.0, max_value: float | None = None) -> Tensor:
+    return Relu.apply(as_tensor(x), alpha=alpha, max_value=max_value)
+
+
 class ReluGrad(Op):
     """``gy`` times relu's slope at ``x`` (or at relu's output: the same). Linear in ``gy``,
     piecewise constant in ``x``."""
 
     inplace = (0,)
+
+    alpha: float = 0.0
+    max_value: float | None = None
 
     def forward(self, gy: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         g = np.multiply(gy, x > 0, out=out) if self.alpha == 0 else np.where(x > 0, gy, gy * self.alpha)
@@ -54,12 +70,18 @@ class ReluGrad(Op):
 class Elu(Op):
     """``x`` above 0, ``alpha * (exp(x) - 1)`` below."""
 
+    alpha: float = 1.0
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         x = self.inputs[0]
         return [where(x > 0, gy, gy * (self.y + self.alpha))]
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    return Elu.apply(as_tensor(x), alpha=alpha)
 
 
 class Sigmoid(Op):
@@ -72,14 +94,32 @@ class Sigmoid(Op):
         # END TASK
 
 
+def sigmoid(x: Any) -> Tensor:
+    return Sigmoid.apply(as_tensor(x))
+
+
+def hard_sigmoid(x: Any) -> Tensor:
+    """Keras's piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``."""
+    return clip(as_tensor(x) * 0.2 + 0.5, 0.0, 1.0)
+
+
 class Tanh(Op):
-    ufunc = np.tanh
     inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.tanh(x, out=out)
+
+    def kernel(self) -> Callable[..., Any]:
+        return np.tanh
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         # TASK tanh_backward: return [gx], gy times tanh's derivative, in graph ops (self.y is y)
         return [gy * (1 - square(self.y))]
         # END TASK
+
+
+def tanh(x: Any) -> Tensor:
+    return Tanh.apply(as_tensor(x))
 
 
 class Softplus(Op):
@@ -92,6 +132,10 @@ class Softplus(Op):
         return [gy * sigmoid(self.inputs[0])]
 
 
+def softplus(x: Any) -> Tensor:
+    return Softplus.apply(as_tensor(x))
+
+
 class Softsign(Op):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x / (1 + np.abs(x))
@@ -100,8 +144,14 @@ class Softsign(Op):
         return [gy / square(1 + abs(self.inputs[0]))]
 
 
+def softsign(x: Any) -> Tensor:
+    return Softsign.apply(as_tensor(x))
+
+
 class Softmax(Op):
     """``exp(x) / sum(exp(x))`` along ``axis``; the max is subtracted first for stability."""
+
+    axis: int
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         e = np.exp(x - np.maximum.reduce(x, axis=self.axis, keepdims=True))
@@ -113,7 +163,14 @@ class Softmax(Op):
         return [y * (gy - sum(gy * y, axis=self.axis, keepdims=True))]
 
 
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    x = as_tensor(x)
+    return Softmax.apply(x, axis=normalize_axes(axis, x.ndim, "softmax")[0])
+
+
 class LogSoftmax(Op):
+    axis: int
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         z = x - np.maximum.reduce(x, axis=self.axis, keepdims=True)
         z -= np.log(np.add.reduce(np.exp(z), axis=self.axis, keepdims=True))
@@ -121,6 +178,11 @@ class LogSoftmax(Op):
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [gy - exp(self.y) * sum(gy, axis=self.axis, keepdims=True)]
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    x = as_tensor(x)
+    return LogSoftmax.apply(x, axis=normalize_axes(axis, x.ndim, "log_softmax")[0])
 
 
 class SoftmaxCrossEntropyWithLogits(Op):
@@ -133,6 +195,8 @@ class SoftmaxCrossEntropyWithLogits(Op):
     that by returning the gradient as a second output.) Exact for any labels, not only
     labels that sum to 1.
     """
+
+    axis: int
 
     def infer(self, labels: Tensor, logits: Tensor, log_probs: Tensor) -> tuple[Shape, str]:
         if len(labels.shape) != len(logits.shape) or any(
@@ -153,9 +217,21 @@ class SoftmaxCrossEntropyWithLogits(Op):
         return [g_labels, SoftmaxCrossEntropyGrad.apply(gy, labels, log_probs, axis=self.axis), None]
 
 
+def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1) -> Tensor:
+    """Per-sample ``-sum(labels * log_softmax(logits))`` along ``axis``: a LogSoftmax op and
+    one op for the rest, whose gradient is one op too."""
+    labels, logits = as_tensor(labels), as_tensor(logits)
+    if labels.dtype != logits.dtype:
+        labels = cast(labels, logits.dtype)
+    axis = normalize_axes(axis, logits.ndim, "softmax_cross_entropy_with_logits")[0]
+    return SoftmaxCrossEntropyWithLogits.apply(labels, logits, log_softmax(logits, axis), axis=axis)
+
+
 class SoftmaxCrossEntropyGrad(Op):
     """The logits' gradient of ``SoftmaxCrossEntropyWithLogits``, from the log-probabilities:
     ``gy * (softmax(logits) * sum(labels) - labels)``, the gradient students derive by hand."""
+
+    axis: int
 
     def forward(self, gy: np.ndarray, labels: np.ndarray, log_probs: np.ndarray) -> np.ndarray:
         p = np.exp(log_probs)
@@ -183,6 +259,9 @@ class BiasAdd(Op):
     """``x + bias`` along the channel axis (last for ``channels_last``, 1 for ``channels_first``)."""
 
     inplace = (0,)
+
+    data_format: str = "channels_last"
+    bias_shape: tuple[int, ...]
 
     def infer(self, x: Tensor, b: Tensor) -> tuple[Shape, str]:
         if len(b.shape) not in (1, len(x.shape) - 1):
@@ -215,58 +294,6 @@ class BiasAdd(Op):
         full = (1,) * (len(x.shape) - len(self.bias_shape)) + tuple(self.bias_shape)
         axes = tuple(i for i, n in enumerate(full) if n == 1)
         return [gy, reshape(sum(gy, axis=axes), b.shape)]
-
-
-# --- the functions users call -------------------------------------------------------
-
-
-def relu(x: Any, alpha: float = 0.0, max_value: float | None = None) -> Tensor:
-    return Relu.apply(as_tensor(x), alpha=alpha, max_value=max_value)
-
-
-def elu(x: Any, alpha: float = 1.0) -> Tensor:
-    return Elu.apply(as_tensor(x), alpha=alpha)
-
-
-def sigmoid(x: Any) -> Tensor:
-    return Sigmoid.apply(as_tensor(x))
-
-
-def hard_sigmoid(x: Any) -> Tensor:
-    """Keras's piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``."""
-    return clip(as_tensor(x) * 0.2 + 0.5, 0.0, 1.0)
-
-
-def tanh(x: Any) -> Tensor:
-    return Tanh.apply(as_tensor(x))
-
-
-def softplus(x: Any) -> Tensor:
-    return Softplus.apply(as_tensor(x))
-
-
-def softsign(x: Any) -> Tensor:
-    return Softsign.apply(as_tensor(x))
-
-
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    x = as_tensor(x)
-    return Softmax.apply(x, axis=normalize_axes(axis, x.ndim, "softmax")[0])
-
-
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    x = as_tensor(x)
-    return LogSoftmax.apply(x, axis=normalize_axes(axis, x.ndim, "log_softmax")[0])
-
-
-def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1) -> Tensor:
-    """Per-sample ``-sum(labels * log_softmax(logits))`` along ``axis``: a LogSoftmax op and
-    one op for the rest, whose gradient is one op too."""
-    labels, logits = as_tensor(labels), as_tensor(logits)
-    if labels.dtype != logits.dtype:
-        labels = cast(labels, logits.dtype)
-    axis = normalize_axes(axis, logits.ndim, "softmax_cross_entropy_with_logits")[0]
-    return SoftmaxCrossEntropyWithLogits.apply(labels, logits, log_softmax(logits, axis), axis=axis)
 
 
 def bias_add(x: Any, bias: Any, data_format: str = "channels_last") -> Tensor:

@@ -12,18 +12,23 @@ from ..op import Op
 from ..tensor import Shape, Tensor
 from .state import FLOATX
 
+__all__ = ["random_normal", "random_uniform"]
+
 
 class RandomOp(Op):
     """Base: the shape is static (``shape`` attr) or read at run time from a shape tensor."""
 
     differentiable = False
+    shape: tuple[int, ...] = ()
+    dtype: str = FLOATX
+    seed: int | None = None
 
-    def __init__(self, *inputs: Tensor, **attrs: Any) -> None:
-        super().__init__(*inputs, **attrs)
+    def __init__(self, *inputs: Tensor, **params: Any) -> None:
+        super().__init__(*inputs, **params)
         # Like Keras, an op without a seed takes one from NumPy's global generator, so
         # np.random.seed(...) before building a model makes its dropout masks repeatable.
         seed = self.seed if self.seed is not None else int(np.random.randint(10_000_000))
-        self.rng = np.random.default_rng(seed)
+        self.rng: np.random.Generator = np.random.default_rng(seed)
 
     def infer(self, *shape_tensor: Tensor) -> tuple[Shape, str]:
         if shape_tensor:
@@ -35,22 +40,19 @@ class RandomOp(Op):
         return tuple(int(d) for d in shape_value[0]) if shape_value else self.shape
 
 
-class RandomUniform(RandomOp):
-    def forward(self, *shape_value: np.ndarray) -> np.ndarray:
-        x = self.rng.uniform(self.minval, self.maxval, self.size(shape_value))
-        return x.astype(self.dtype)
-
-
-class RandomStandardNormal(RandomOp):
-    def forward(self, *shape_value: np.ndarray) -> np.ndarray:
-        x = self.rng.normal(self.mean, self.stddev, self.size(shape_value))
-        return x.astype(self.dtype)
-
-
 def _shape_args(shape: Any) -> tuple[tuple[Tensor, ...], Shape]:
     if isinstance(shape, Tensor):
         return (shape,), ()
     return (), tuple(int(d) for d in shape)
+
+
+class RandomUniform(RandomOp):
+    minval: float = 0.0
+    maxval: float = 1.0
+
+    def forward(self, *shape_value: np.ndarray) -> np.ndarray:
+        x = self.rng.uniform(self.minval, self.maxval, self.size(shape_value))
+        return x.astype(self.dtype)
 
 
 def random_uniform(shape: Any, minval: float = 0.0, maxval: float = 1.0,
@@ -61,9 +63,17 @@ def random_uniform(shape: Any, minval: float = 0.0, maxval: float = 1.0,
                                dtype=np.dtype(dtype).name, seed=seed)
 
 
+class RandomStandardNormal(RandomOp):
+    mean: float = 0.0
+    stddev: float = 1.0
+
+    def forward(self, *shape_value: np.ndarray) -> np.ndarray:
+        x = self.rng.normal(self.mean, self.stddev, self.size(shape_value))
+        return x.astype(self.dtype)
+
+
 def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
                   dtype: str = FLOATX, seed: int | None = None) -> Tensor:
     inputs, static = _shape_args(shape)
     return RandomStandardNormal.apply(*inputs, shape=static, mean=mean, stddev=stddev,
                                       dtype=np.dtype(dtype).name, seed=seed)
-

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math as _pymath
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -17,14 +17,18 @@ from ..op import Op, normalize_axes
 from ..tensor import Shape, Tensor
 from .array import expand_dims
 from .broadcast import broadcast_like
-from .math import cast, equal
+from .compare import cast, equal
 from .state import FLOATX, as_tensor
+
+__all__ = ["argmax", "argmin", "max", "mean", "min", "prod", "sum"]
 
 
 class Reduce(Op):
     """Base of the reductions: attrs ``axis`` (a sorted tuple) and ``keepdims``."""
 
-    numpy_fn: Any = None
+    numpy_fn: ClassVar[Any] = None
+    axis: tuple[int, ...]
+    keepdims: bool = False
 
     def infer(self, x: Tensor) -> tuple[Shape, str]:
         if self.keepdims:
@@ -44,18 +48,27 @@ class Reduce(Op):
         return g if self.keepdims or not self.axis or not self.y.shape else expand_dims(g, self.axis)
 
 
+def _reduce(cls: type[Reduce], x: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = as_tensor(x)
+    return cls.apply(x, axis=normalize_axes(axis, x.ndim, cls.type), keepdims=bool(keepdims))
+
+
 class Sum(Reduce):
     numpy_fn = np.sum
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # np.add.reduce is what np.sum calls for an array, minus a Python-level wrapper.
-        return np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)
+        return np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)  # type: ignore[call-overload]
 
     def kernel(self) -> Callable[..., Any] | None:
         return partial(np.add.reduce, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [broadcast_like(self.keep(gy), self.inputs[0])]
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return _reduce(Sum, x, axis, keepdims)
 
 
 class Mean(Reduce):
@@ -68,7 +81,7 @@ class Mean(Reduce):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # np.mean is Python code around these two calls.
-        total = np.add.reduce(x, axis=self.axis, keepdims=self.keepdims,
+        total = np.add.reduce(x, axis=self.axis, keepdims=self.keepdims,  # type: ignore[call-overload]
                               dtype=None if x.dtype.kind == "f" else FLOATX)
         return total / _reduced_count(x, self.axis)
 
@@ -76,6 +89,10 @@ class Mean(Reduce):
         x = self.inputs[0]
         # Divide before broadcasting: one number per output, not one per input element.
         return [broadcast_like(self.keep(gy / reduced_size(x, self.axis)), x)]
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return _reduce(Mean, x, axis, keepdims)
 
 
 class Max(Reduce):
@@ -89,8 +106,16 @@ class Max(Reduce):
         return [self.keep(gy) * mask / sum(mask, axis=self.axis, keepdims=True)]
 
 
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return _reduce(Max, x, axis, keepdims)
+
+
 class Min(Max):
     numpy_fn = np.min
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return _reduce(Min, x, axis, keepdims)
 
 
 class Prod(Reduce):
@@ -102,10 +127,16 @@ class Prod(Reduce):
         return [self.keep(gy * self.y) / self.inputs[0]]
 
 
+def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return _reduce(Prod, x, axis, keepdims)
+
+
 class ArgMax(Op):
     """Index of the largest element along ``axis`` (int64). Not differentiable."""
 
     differentiable = False
+
+    axis: int
 
     def infer(self, x: Tensor) -> tuple[Shape, str]:
         return tuple(d for i, d in enumerate(x.shape) if i != self.axis), "int64"
@@ -114,15 +145,27 @@ class ArgMax(Op):
         return np.argmax(x, axis=self.axis)
 
 
+def argmax(x: Any, axis: int = -1) -> Tensor:
+    x = as_tensor(x)
+    return ArgMax.apply(x, axis=normalize_axes(axis, x.ndim, "ArgMax")[0])
+
+
 class ArgMin(ArgMax):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.argmin(x, axis=self.axis)
+
+
+def argmin(x: Any, axis: int = -1) -> Tensor:
+    x = as_tensor(x)
+    return ArgMin.apply(x, axis=normalize_axes(axis, x.ndim, "ArgMin")[0])
 
 
 class ReducedSize(Op):
     """How many elements of ``x`` each output of a reduction over ``axis`` averages."""
 
     differentiable = False
+
+    axis: tuple[int, ...]
 
     def infer(self, x: Tensor) -> tuple[Shape, str]:
         return (), x.dtype
@@ -142,38 +185,3 @@ def reduced_size(x: Tensor, axis: tuple[int, ...]) -> Any:
     if None in dims:
         return ReducedSize.apply(x, axis=axis)
     return _pymath.prod(dims)  # type: ignore[arg-type]
-
-
-def _reduce(cls: type[Reduce], x: Any, axis: Any, keepdims: bool) -> Tensor:
-    x = as_tensor(x)
-    return cls.apply(x, axis=normalize_axes(axis, x.ndim, cls.type), keepdims=bool(keepdims))
-
-
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return _reduce(Sum, x, axis, keepdims)
-
-
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return _reduce(Mean, x, axis, keepdims)
-
-
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return _reduce(Max, x, axis, keepdims)
-
-
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return _reduce(Min, x, axis, keepdims)
-
-
-def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return _reduce(Prod, x, axis, keepdims)
-
-
-def argmax(x: Any, axis: int = -1) -> Tensor:
-    x = as_tensor(x)
-    return ArgMax.apply(x, axis=normalize_axes(axis, x.ndim, "ArgMax")[0])
-
-
-def argmin(x: Any, axis: int = -1) -> Tensor:
-    x = as_tensor(x)
-    return ArgMin.apply(x, axis=normalize_axes(axis, x.ndim, "ArgMin")[0])

@@ -1,17 +1,24 @@
 """Where values come from: placeholders (fed), constants (fixed) and variables (state).
 
-These ops have no inputs. The executor never calls their ``forward`` in its loop: it
-feeds placeholders, pre-loads constants and reads variables once at the start of a run.
+These ops have no inputs. A plan never calls their ``forward``: it feeds placeholders,
+pre-loads constants and reads variables once at the start of a run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..op import Op
 from ..tensor import Shape, Tensor
+
+__all__ = [
+    "Variable", "as_tensor", "as_tensors", "assign", "assign_add", "assign_sub",
+    "constant", "is_placeholder", "is_variable", "placeholder", "placeholder_with_default",
+    "variable",
+]
 
 FLOATX = "float32"
 
@@ -28,18 +35,15 @@ def _shape_tuple(shape: Any) -> Shape:
 class Placeholder(Op):
     """A value given at run time through the feed. ``None`` dims accept any size."""
 
+    shape: Shape
+    dtype: str
+    sparse: bool = False
+
     def infer(self) -> tuple[Shape, str]:
         return self.shape, self.dtype
 
     def forward(self) -> np.ndarray:
         raise RuntimeError(f"{self.y.name} must be fed")
-
-
-class PlaceholderWithDefault(Placeholder):
-    """A placeholder that uses ``default`` when not fed (Keras's learning phase)."""
-
-    def forward(self) -> np.ndarray:
-        return self.default
 
 
 def placeholder(
@@ -50,13 +54,22 @@ def placeholder(
                              dtype=np.dtype(dtype).name, sparse=sparse)
 
 
+class PlaceholderWithDefault(Placeholder):
+    """A placeholder that uses ``default`` when not fed (Keras's learning phase)."""
+
+    default: np.ndarray
+
+    def forward(self) -> np.ndarray:
+        return self.default
+
+
 def placeholder_with_default(default: Any, shape: Any = None, name: str | None = None) -> Tensor:
     """A placeholder that falls back to ``default`` (an array) when nothing is fed."""
     value = np.asarray(default)
     value.flags.writeable = False
     shape = value.shape if shape is None else _shape_tuple(shape)
     return PlaceholderWithDefault.apply(name=name or "PlaceholderWithDefault", shape=shape,
-                                        dtype=value.dtype.name, default=value, sparse=False)
+                                        dtype=value.dtype.name, default=value)
 
 
 def is_placeholder(x: Any) -> bool:
@@ -70,6 +83,7 @@ class Const(Op):
     """A fixed array baked into the graph."""
 
     returns_view = True  # the stored array itself is the output
+    value: np.ndarray
 
     def infer(self) -> tuple[Shape, str]:
         return self.value.shape, self.value.dtype.name
@@ -122,6 +136,8 @@ class Variable(Tensor):
     """
 
     value: np.ndarray
+    #: Keras's ``K.variable(constraint=...)``: applied by optimizers to each new value.
+    constraint: Callable[[Tensor], Tensor] | None = None
 
     def get_value(self) -> np.ndarray:
         return self.value.copy()
@@ -142,6 +158,9 @@ class Variable(Tensor):
 
 class VariableOp(Op):
     type = "VariableV2"
+    returns_view = True
+    shape: Shape
+    dtype: str
 
     def infer(self) -> tuple[Shape, str]:
         return self.shape, self.dtype
@@ -150,9 +169,8 @@ class VariableOp(Op):
         return Variable(self, 0, shape, dtype)
 
     def forward(self) -> np.ndarray:
-        return self.y.value  # type: ignore[attr-defined]
-
-    returns_view = True
+        assert isinstance(self.y, Variable)
+        return self.y.value
 
 
 def variable(value: Any, dtype: str | None = None, name: str | None = None) -> Variable:
@@ -176,9 +194,9 @@ def is_variable(x: Any) -> bool:
 class AssignOp(Op):
     """Base of the update ops: its output is the variable's *new* value.
 
-    Running an assign op does not change the variable in the middle of a run: the
-    executor collects every assign op it ran and assigns them all at the end, from values
-    computed before any of them (updates are simultaneous).
+    Running an assign op does not change the variable in the middle of a run: the plan
+    collects every assign op it ran and assigns them all at the end, from values computed
+    before any of them (updates are simultaneous).
     """
 
     differentiable = False
@@ -191,7 +209,9 @@ class AssignOp(Op):
 
     @property
     def variable(self) -> Variable:
-        return self.inputs[0]  # type: ignore[return-value]
+        v = self.inputs[0]
+        assert isinstance(v, Variable)
+        return v
 
 
 def check_assignable(v: Variable, shape: Shape) -> None:
@@ -205,18 +225,10 @@ def check_assignable(v: Variable, shape: Shape) -> None:
 
 
 class Assign(AssignOp):
+    """The new value is ``x`` itself: a plan hands ``x``'s array on, without a copy."""
+
     def forward(self, v: np.ndarray, x: np.ndarray) -> np.ndarray:
         return x
-
-
-class AssignAdd(AssignOp):
-    def forward(self, v: np.ndarray, x: np.ndarray) -> np.ndarray:
-        return v + x
-
-
-class AssignSub(AssignOp):
-    def forward(self, v: np.ndarray, x: np.ndarray) -> np.ndarray:
-        return v - x
 
 
 def assign(v: Variable, x: Any) -> Tensor:
@@ -224,8 +236,18 @@ def assign(v: Variable, x: Any) -> Tensor:
     return Assign.apply(v, as_tensor(x, v.dtype))
 
 
+class AssignAdd(AssignOp):
+    def forward(self, v: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return v + x
+
+
 def assign_add(v: Variable, x: Any) -> Tensor:
     return AssignAdd.apply(v, as_tensor(x, v.dtype))
+
+
+class AssignSub(AssignOp):
+    def forward(self, v: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return v - x
 
 
 def assign_sub(v: Variable, x: Any) -> Tensor:

@@ -1,0 +1,88 @@
+"""What a plan accepts, checked up front with errors that name the culprit: fetched and fed
+tensors, fed values, updates, and the new values updates compute."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .op import Op
+from .ops.state import AssignOp, Variable, as_tensor, check_assignable
+from .tensor import Tensor
+
+Update = tuple[Variable, Tensor]
+
+
+def check_feed(t: Tensor, value: Any) -> np.ndarray:
+    """``value`` as an array of ``t``'s dtype, or an error if its shape cannot be ``t``'s."""
+    try:
+        same = type(value) is np.ndarray and value.dtype == t.dtype
+        arr = value if same else np.asarray(value, dtype=t.dtype)
+    except (TypeError, ValueError) as e:
+        raise ValueError(
+            f"Cannot convert the value fed for {t.name} to {t.dtype}: {e}. "
+            f"Feed a number or an array (got {type(value).__name__})."
+        ) from None
+    if arr.ndim != len(t.shape) or any(d is not None and d != n for d, n in zip(t.shape, arr.shape)):
+        raise ValueError(
+            f"Cannot feed value of shape {arr.shape} for placeholder {t.name}, "
+            f"which has shape {t.shape}"
+        )
+    return arr
+
+
+def check_tensor(t: Any, role: str) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"Every {role} must be a Tensor, got {type(t).__name__}: {t!r}")
+    if not t.graph.alive:
+        raise ValueError(
+            f"Tensor {t.name} belongs to a graph discarded by K.clear_session() / "
+            "reset_default_graph(); rebuild it in the current graph."
+        )
+    return t
+
+
+def normalize_updates(updates: Sequence[Update | Tensor]) -> list[Update]:
+    out: list[Update] = []
+    for u in updates:
+        if isinstance(u, Op):
+            u = u.y
+        if isinstance(u, Tensor) and isinstance(u.op, AssignOp):
+            out.append((u.op.variable, check_tensor(u, "update")))
+        elif isinstance(u, tuple) and len(u) == 2 and isinstance(u[0], Variable):
+            var = u[0]
+            check_tensor(var, "updated variable")
+            value = check_tensor(as_tensor(u[1], var.dtype), "update value")
+            check_assignable(var, value.shape)
+            out.append((var, value))
+        elif isinstance(u, tuple) and len(u) == 2:
+            raise TypeError(
+                f"Only variables can be updated, but the update {u!r} would assign to "
+                f"{u[0]!r}. Make it a variable (K.variable) or drop the update."
+            )
+        else:
+            hint = (" A plain tensor computes a value but assigns nothing; gradients are not "
+                    "updates either: optimizer.get_updates(loss=..., params=...) builds the "
+                    "update ops.") if isinstance(u, Tensor) else ""
+            raise TypeError(
+                f"An update must be a (variable, new_value) tuple or an assign op "
+                f"(K.update, K.update_add, ...); got {type(u).__name__}: {u!r}.{hint}"
+            )
+    return out
+
+
+def coerce_update(var: Variable, value: Any, copy: bool) -> np.ndarray:
+    if not copy and type(value) is np.ndarray and value.shape == var.shape and value.dtype == var.value.dtype:
+        return value  # the usual case, checked cheaply
+    arr = np.array(value, dtype=var.dtype) if copy else np.asarray(value, dtype=var.dtype)
+    if arr.shape != var.shape:
+        try:
+            arr = np.broadcast_to(arr, var.value.shape).copy()
+        except ValueError:
+            raise ValueError(
+                f"The update of variable {var.name} computed a value of shape {arr.shape}, "
+                f"but the variable has shape {var.shape}. No variable was changed."
+            ) from None
+    return arr
