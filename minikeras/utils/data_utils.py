@@ -9,6 +9,7 @@ only when every member lands inside the target folder.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -91,6 +92,10 @@ def _download(origin: str, fpath: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(origin, timeout=TIMEOUT) as response:
             shutil.copyfileobj(response, out, _CHUNK)
+            expected = response.headers.get("Content-Length") if response.headers else None
+            if expected is not None and out.tell() != int(expected):
+                # The server closed the connection early: a partial file must not be cached.
+                raise http.client.IncompleteRead(b"", int(expected) - out.tell())
         os.replace(tmp, fpath)
     except BaseException:
         os.unlink(tmp)
@@ -180,7 +185,7 @@ def get_file(fname: str, origin: str, untar: bool = False, md5_hash: str | None 
         print("Downloading data from", origin)
         try:
             _download(origin, fpath)
-        except (urllib.error.URLError, OSError, ValueError) as e:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
             reason = getattr(e, "reason", None) or e
             raise DownloadError(
                 f"Could not download {origin} ({reason}). With no network, download that URL on "
