@@ -138,8 +138,12 @@ def save_img(path: str | os.PathLike[str], x: Any, data_format: str | None = Non
 
 
 def transform_matrix_offset_center(matrix: np.ndarray, x: float, y: float) -> np.ndarray:
-    """``matrix`` conjugated so that it turns or scales about the image centre, not the corner."""
-    ox, oy = x / 2 + 0.5, y / 2 + 0.5
+    """``matrix`` conjugated so that it turns or scales about the image centre, not the corner.
+
+    The centre of pixels ``0..x-1`` is ``x / 2 - 0.5`` (as later keras-preprocessing has it;
+    Keras 2.2 used ``x / 2 + 0.5``, one pixel off, so its 90-degree turns were not exact).
+    """
+    ox, oy = x / 2 - 0.5, y / 2 - 0.5
     offset = np.array([[1, 0, ox], [0, 1, oy], [0, 0, 1]])
     reset = np.array([[1, 0, -ox], [0, 1, -oy], [0, 0, 1]])
     return offset @ matrix @ reset
