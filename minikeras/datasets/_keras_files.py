@@ -9,6 +9,7 @@ few NumPy names an array needs and refuses everything else.
 
 from __future__ import annotations
 
+import codecs
 import importlib
 import io
 import os
@@ -41,7 +42,9 @@ def _numpy_function(name: str) -> Any:
     raise ImportError(f"numpy has no multiarray.{name}")
 
 
-_ALLOWED: dict[tuple[str, str], Any] = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
+# _codecs.encode: how Python 3 writes bytes into a protocol-2 pickle (text -> bytes, no code).
+_ALLOWED: dict[tuple[str, str], Any] = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
+                                        ("_codecs", "encode"): codecs.encode}
 for _module in ("numpy.core.multiarray", "numpy._core.multiarray"):
     _ALLOWED[(_module, "_reconstruct")] = _numpy_function("_reconstruct")
     _ALLOWED[(_module, "scalar")] = _numpy_function("scalar")

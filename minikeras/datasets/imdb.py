@@ -5,6 +5,9 @@ Each review is a list of word indices; a word's index is its frequency rank plus
 (``oov_char``) stands for a word cut by ``num_words`` or ``skip_top``. ``x_train`` is a 1-D
 object array of lists: pad it with ``pad_sequences`` before an ``Embedding``.
 
+As in Keras 2.2, ``num_words=None`` means "below the largest index": that one word becomes
+``oov_char`` too.
+
 One deliberate difference from Keras 2.2: with ``maxlen``, Keras 2.2 filtered training and
 test reviews together and then cut at the old training size, mixing test reviews into the
 training set; here each part is filtered on its own (as tf.keras later fixed it).

@@ -2,7 +2,8 @@
 
 The same word-index layout as ``imdb`` (``index_from=3``, 1 starts a text, 2 is the
 out-of-vocabulary index); the texts are shuffled with ``seed`` and the last ``test_split``
-of them is the test set (8,982 / 2,246 by default).
+of them is the test set (8,982 / 2,246 by default). As in Keras 2.2, ``num_words=None``
+means "below the largest index": that one word becomes ``oov_char`` too.
 """
 
 from __future__ import annotations
