@@ -245,6 +245,21 @@ def test_custom_object_scope_is_seen_by_load_model(tmp_path: Path) -> None:
     assert type(loaded.layers[-1]) is Triple
 
 
+def test_custom_object_scope_restores_a_custom_loss_in_load_model(tmp_path: Path) -> None:
+    def my_loss(y_true: object, y_pred: object) -> object:
+        return K.mean(K.abs(y_true - y_pred), axis=-1)  # type: ignore[operator]
+
+    model = Sequential([Dense(2, input_shape=(3,), kernel_initializer="zeros")])
+    model.compile("sgd", loss=my_loss)
+    model.save(tmp_path / "m.h5")
+    with pytest.raises(Exception, match="Unknown loss function: my_loss"):
+        load_model(tmp_path / "m.h5")
+    with custom_object_scope({"my_loss": my_loss}):
+        loaded = load_model(tmp_path / "m.h5")
+    # zero weights: the mean absolute error of predicting 0 for targets 1 and 3 is 2
+    assert loaded.evaluate(np.ones((4, 3)), np.tile([1.0, 3.0], (4, 1)), verbose=0) == pytest.approx(2.0)
+
+
 def test_custom_object_scope_reaches_activations_losses_metrics_and_initializers() -> None:
     from minikeras import activations, initializers, losses, metrics, optimizers, regularizers
 
