@@ -2,7 +2,7 @@
 
 ``import minikeras as keras`` gives the Keras names: ``keras.Input``, ``keras.Model``,
 ``keras.Sequential``, ``keras.layers``, ``keras.optimizers``, ``keras.losses``,
-``keras.backend``, ``keras.datasets``.
+``keras.backend``, ``keras.datasets``, ``keras.utils``, ``keras.preprocessing``.
 """
 
 from . import (
@@ -18,7 +18,9 @@ from . import (
     metrics,
     models,
     optimizers,
+    preprocessing,
     regularizers,
+    utils,
 )
 from .engine import Input
 from .models import Model, Sequential

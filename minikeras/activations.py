@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import backend as K
+from . import objects
 from .graph import Tensor
 
 Activation = Callable[[Tensor], Tensor]
@@ -88,7 +89,8 @@ def serialize(activation: Callable[..., Any]) -> str:
 
 
 def deserialize(name: str, custom_objects: dict[str, Any] | None = None) -> Callable[..., Any]:
-    if custom_objects and name in custom_objects:
+    custom_objects = objects.with_custom_objects(custom_objects)
+    if name in custom_objects:
         return custom_objects[name]
     if name not in _ACTIVATIONS:
         raise ValueError(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import backend as K
+from . import objects
 from .graph import Tensor
 
 
@@ -110,7 +111,8 @@ def get(identifier: Any) -> Callable[..., Any]:
     if callable(identifier):
         return identifier
     if isinstance(identifier, str):
-        fn = _LOSSES.get(_ALIASES.get(identifier.lower(), identifier))
+        fn = (objects.get_custom_objects().get(identifier)
+              or _LOSSES.get(_ALIASES.get(identifier.lower(), identifier)))
         if fn is not None:
             return fn
     raise ValueError(f"Unknown loss function: {identifier}. Known: {sorted(_LOSSES)}")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import backend as K
-from . import losses
+from . import losses, objects
 from .graph import Tensor
 from .losses import mean_absolute_error, mean_squared_error
 
@@ -52,6 +52,8 @@ def get(identifier: Any) -> Callable[..., Any]:
     if callable(identifier):
         return identifier
     if isinstance(identifier, str):
+        if identifier in objects.get_custom_objects():
+            return objects.get_custom_objects()[identifier]
         if identifier in _METRICS:
             return _METRICS[identifier]
         try:

@@ -3,12 +3,22 @@
 Initializers, regularizers and constraints are saved in layer configs in this form; one
 registry per kind maps the names Keras uses (``"glorot_uniform"``, ``"l2"``,
 ``"MaxNorm"``) to the classes or functions that make them.
+
+Names of your own come from a ``custom_objects`` argument or from the global custom objects
+(``minikeras.engine.custom_objects``): every lookup by name goes through ``with_custom_objects``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from .engine.custom_objects import (  # noqa: F401 - re-exported: minikeras.objects has them too
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    with_custom_objects,
+)
 
 
 def serialize(obj: Any, kind: str) -> dict[str, Any] | None:
@@ -29,7 +39,7 @@ def deserialize(config: Mapping[str, Any], registry: Mapping[str, Callable[..., 
         raise ValueError(f"Improper config format for a {kind}: {dict(config)} (expected class_name "
                          "and config).")
     name = config["class_name"]
-    factory = (custom_objects or {}).get(name) or registry.get(name)
+    factory = with_custom_objects(custom_objects).get(name) or registry.get(name)
     if factory is None:
         raise ValueError(f"Unknown {kind}: {name}. Known names: {sorted(registry)}.")
     return factory(**(config.get("config") or {}))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import backend as K
+from . import objects
 from .graph import Tensor, Variable
 
 _NONE_GRADIENT = (
@@ -296,7 +297,7 @@ def serialize(optimizer: Optimizer) -> dict[str, Any]:
 
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Optimizer:
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name.lower())
+    cls = objects.with_custom_objects(custom_objects).get(name) or _BY_NAME.get(name.lower())
     if cls is None:
         raise ValueError(f"Unknown optimizer: {name}. Known: {sorted(c.__name__ for c in _BY_NAME.values())}")
     return cls.from_config(dict(config.get("config", {})))

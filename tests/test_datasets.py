@@ -22,7 +22,8 @@ def sorted_rows(x: np.ndarray) -> np.ndarray:
 
 
 def test_package_exports_the_modules():
-    assert set(datasets.__all__) == {"blobs", "digits", "moons", "spirals", "xor"}
+    assert set(datasets.__all__) == {"blobs", "digits", "moons", "spirals", "xor", "boston_housing", "cifar10",
+                                     "fashion_mnist", "imdb", "mnist", "reuters"}
     for name in datasets.__all__:
         assert callable(getattr(datasets, name).load_data)
 

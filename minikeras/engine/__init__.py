@@ -2,5 +2,5 @@
 
 from .base_layer import LAYER_CLASSES, Layer, Node, to_list, unpack_singleton
 from .input_layer import Input, InputLayer
-from .network import Network
+from .network import Network, get_source_inputs
 from .serialization import deserialize_layer

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from .base_layer import LAYER_CLASSES, Layer, unpack_singleton
+from .custom_objects import with_custom_objects
 
 
 def _node_key(layer: Layer, node_index: int) -> str:
@@ -62,7 +63,8 @@ def network_config(model: Any) -> dict[str, Any]:
 def deserialize_layer(data: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Layer:
     """A layer from ``{"class_name": ..., "config": ...}``, by registered class name."""
     name = data["class_name"]
-    cls = (custom_objects or {}).get(name) or LAYER_CLASSES.get(name)
+    custom_objects = with_custom_objects(custom_objects)
+    cls = custom_objects.get(name) or LAYER_CLASSES.get(name)
     if cls is None:
         raise ValueError(
             f"Unknown layer: {name}. Known layers: {sorted(LAYER_CLASSES)}. A custom layer must "
