@@ -1,5 +1,5 @@
 // minikeras explore: step through recorded calls of a K.function.
-// The page holds the plot_graph SVG and, in <script id="data">, a JSON of the plan's steps
+// The page holds the plot_graph SVG and, in the script element "data", a JSON of the plan's steps
 // and each call's values. Graphviz writes every node as <g class="node"><title>id</title>,
 // so the title is how a step finds its node. Nothing here fetches anything.
 "use strict";
