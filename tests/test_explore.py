@@ -187,7 +187,7 @@ def test_the_page_draws_the_same_graph_as_plot_graph(tmp_path: Path) -> None:
 
 
 def test_plot_graph_interactive_is_explore(tmp_path: Path) -> None:
-    f, _ = sgd_step()
+    f, model = sgd_step()
     explorer = plot_graph(f, interactive=True, inputs=[X, T], to_file=str(tmp_path / "f.html"))
     assert isinstance(explorer, Explorer) and (tmp_path / "f.html").exists()
     f.record_values = True
@@ -196,6 +196,21 @@ def test_plot_graph_interactive_is_explore(tmp_path: Path) -> None:
     assert len(recorded.outputs) == 1
     with pytest.raises(TypeError, match="steps through a K.function"):
         plot_graph(f.outputs[0], interactive=True)
+    kernel = K.get_value(model.weights[0]).copy()
+    with pytest.raises(ValueError, match=r"\.html"):
+        plot_graph(f, interactive=True, inputs=[X, T], to_file=str(tmp_path / "f.svg"))
+    assert np.array_equal(K.get_value(model.weights[0]), kernel)  # refused before the call
+    assert not (tmp_path / "f.svg").exists()
+
+
+def test_a_collapsed_layer_is_one_node_that_runs_all_its_steps() -> None:
+    f, _ = sgd_step()
+    explorer = explore(f, [X, T], collapse=["linear"])
+    data = explorer.data()
+    assert [op["name"] for op in data["nodes"]["linear"]["ops"]] == [
+        "linear/kernel", "linear/MatMul", "linear/bias", "linear/BiasAdd"]
+    assert [s["node"] for s in data["steps"][:2]] == ["linear", "linear"]
+    assert '"linear" [' in explorer.dot
 
 
 def test_bad_uses_say_what_to_do(tmp_path: Path) -> None:

@@ -297,6 +297,8 @@ def plot_graph(what: Any, to_file: str | None = None, show_shapes: bool = True,
 
         if not isinstance(what, Function):
             raise TypeError(f"interactive=True steps through a K.function; got {type(what).__name__}.")
+        if to_file and not str(to_file).lower().endswith((".html", ".htm")):
+            raise ValueError(f"interactive=True makes a web page: to_file must be .html, not {to_file!r}.")
         explorer = explore(what, inputs, collapse=collapse, max_nodes=max_nodes)
         if to_file:
             explorer.save(to_file)
