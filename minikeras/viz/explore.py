@@ -201,12 +201,12 @@ class Explorer:
             raise ValueError("Nothing recorded yet: call add_call(inputs) first.")
         page = (HERE / "explore.html").read_text(encoding="utf-8")
         script = (HERE / "explore.js").read_text(encoding="utf-8")
+        data = self.data()
         # "</" inside a <script> would end it early: JSON allows "<\/" for "</".
-        data = json.dumps(self.data(), separators=(",", ":")).replace("</", "<\\/")
-        return (page.replace("{{title}}", html.escape(self.data()["title"]))
-                    .replace("{{svg}}", self.svg())
-                    .replace("{{data}}", data)
-                    .replace("{{script}}", script))
+        text = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+        parts = {"title": html.escape(data["title"]), "svg": self.svg(), "data": text, "script": script}
+        # One pass, so that a "{{...}}" inside the values is never taken for a slot.
+        return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], page)
 
     def save(self, filename: str | os.PathLike[str]) -> str:
         """Write the page to ``filename`` (``.html``); open it in any browser, no server needed."""
