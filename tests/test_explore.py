@@ -280,6 +280,8 @@ def console_errors(driver: Any) -> list[Any]:
 
 @browser
 def test_stepping_highlights_the_op_the_plan_runs(driver: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.support.wait import WebDriverWait
+
     f, _ = sgd_step()
     explorer = explore(f, [X, T])
     open_page(driver, explorer.save(tmp_path / "step.html"))
@@ -299,9 +301,18 @@ def test_stepping_highlights_the_op_the_plan_runs(driver: Any, tmp_path: Path) -
     body = driver.find_element("tag name", "body")
     body.send_keys("\ue012")  # left arrow: one step back
     assert current(driver) == ops[-1]
+    body.send_keys("\ue014")  # right arrow: forward again
+    assert current(driver) == f.plan.updates[0][0].op.name
     driver.execute_script("const s = document.getElementById('slider');"
                           "s.value = 2; s.dispatchEvent(new Event('input'));")
     assert current(driver) == ops[2]
+    play = driver.find_element("id", "play")
+    play.click()  # play walks on by itself, and pauses when clicked again
+    WebDriverWait(driver, 20).until(lambda d: current(d) not in ops[:3])
+    play.click()
+    paused = driver.find_element("id", "position").text
+    time.sleep(1.0)
+    assert driver.find_element("id", "position").text == paused and play.text == "play"
     assert console_errors(driver) == []
 
 
