@@ -350,6 +350,24 @@ def test_clicking_nodes_shows_the_values_the_function_returned(driver: Any, tmp_
     assert console_errors(driver) == []
 
 
+@browser
+def test_pages_with_only_updates_or_nothing_to_run(driver: Any, tmp_path: Path) -> None:
+    K.clear_session()
+    a, b = K.variable(1.0, name="a"), K.variable(2.0, name="b")
+    swap = explore(K.function([], [], updates=[(a, b), (b, a)]), [])
+    open_page(driver, swap.save(tmp_path / "swap.html"))
+    assert current(driver) == "a" and "a:0 \u2190 b:0" in driver.find_element("id", "status").text
+    driver.find_element("id", "next").click()
+    text = click_node(driver, "a")
+    assert shown_value(text, "before the updates") == [1.0] and shown_value(text, "after the updates") == [2.0]
+    x = K.placeholder(shape=(2,), name="x")
+    identity = explore(K.function([x], [x]), [np.array([3.0, 4.0])])
+    open_page(driver, identity.save(tmp_path / "identity.html"))
+    assert "runs no op" in driver.find_element("id", "status").text
+    assert shown_value(click_node(driver, "x"), "value (given to the call)").tolist() == [3.0, 4.0]
+    assert console_errors(driver) == []
+
+
 def time_steps(driver: Any, count: int) -> float:
     """Seconds per step: clicking next and waiting for the page to show it."""
     nxt = driver.find_element("id", "next")

@@ -38,6 +38,7 @@ let selected = null;
 let timer = null;
 
 function where() {
+  if (steps.length === 0) return { call: 0, k: 0 };  // nothing to step through: the first call
   return { call: Math.floor(position / steps.length), k: position % steps.length };
 }
 
