@@ -6,9 +6,12 @@ run; ``tests/test_viz.py`` re-creates it and compares it with the committed ``.d
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +19,7 @@ import minikeras as keras
 from minikeras import backend as K
 from minikeras.layers import Dense, Dropout, Input, concatenate
 from minikeras.optimizers import SGD
-from minikeras.viz import Picture, plot_graph, plot_model
+from minikeras.viz import Explorer, Picture, explore, plot_graph, plot_model
 
 IMAGES = Path(__file__).resolve().parent / "images"
 
@@ -85,6 +88,55 @@ def training_step() -> Picture:
     return plot_graph(step, show_values=True)
 
 
+def explore_training_step() -> Explorer:
+    """explore of the same SGD step, called twice: the page the screenshot shows."""
+    K.clear_session()
+    np.random.seed(0)
+    x = Input(shape=(2,), name="x")
+    y = Dense(1, name="linear")(x)
+    target = K.placeholder(shape=(None, 1), name="target")
+    loss = K.mean(K.square(y - target))
+    with K.name_scope("training"):
+        updates = SGD(lr=0.1).get_updates(loss=loss, params=[w for w in keras.Model(x, y).weights])
+    step = K.function([x, target], [loss], updates=updates)
+    explorer = explore(step, [np.array([[1.0, 2.0]]), np.array([[1.0]])])
+    explorer.add_call([np.array([[1.0, 2.0]]), np.array([[1.0]])])
+    return explorer
+
+
+#: Debian's chromium and its driver, and the flags that keep it offline and quiet
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--window-size=1400,900"]
+
+
+def headless_chromium(user_data_dir: Path) -> Any:
+    """A selenium driver of the system's headless Chromium (never a downloaded browser)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={user_data_dir}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console messages
+    return webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+
+
+def explore_screenshot(path: Path, step: int = 12) -> None:
+    """A screenshot of the explore page at ``step`` (0-based) with the kernel's panel open."""
+    with tempfile.TemporaryDirectory() as tmp:
+        page = explore_training_step().save(Path(tmp) / "step.html")
+        driver = headless_chromium(Path(tmp) / "profile")
+        try:
+            driver.get(Path(page).as_uri())
+            driver.execute_script(f"show({step}); select('linear/kernel');")
+            driver.save_screenshot(str(path))
+        finally:
+            driver.quit()
+
+
 EXAMPLES: dict[str, Callable[[], Picture]] = {
     "sequential_layers": sequential_layers,
     "multi_input_layers": multi_input_layers,
@@ -103,6 +155,11 @@ def main() -> int:
         picture.save(IMAGES / f"{name}.svg")
         picture.save(IMAGES / f"{name}.png")
         print(f"wrote {name}.dot/.svg/.png")
+    if shutil.which("chromedriver"):
+        explore_screenshot(IMAGES / "explore_step.png")
+        print("wrote explore_step.png")
+    else:
+        print("no chromedriver: explore_step.png not redrawn (apt-get install chromium chromium-driver)")
     return 0
 
 

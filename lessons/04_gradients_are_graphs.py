@@ -187,6 +187,28 @@ assert not_h.shape == (3, 1)
 assert np.allclose(not_h_value, H @ np.ones((3, 1)), rtol=1e-12)
 
 # %% [markdown]
+# ## Watching a gradient of a gradient run
+#
+# `explore` calls a `K.function` once with every value recorded and saves a page that steps
+# through its plan: open `04_second_derivative.html` in any browser (or show `page` in a
+# notebook). The forward `Tanh` runs first; then the ops of `gradients` (the first
+# derivative) and of `gradients_1`, which differentiate *them*, all lit in red. Click a node
+# for its value: `gradients_1/Tanh_grad/...` holds pieces of $\tanh''(0.5)$.
+
+# %%
+from minikeras import backend as K
+from minikeras.viz import explore
+
+second = K.function([t], [y, d1, d2])
+page = explore(second, [0.5])
+page.save(str(OUT / "04_second_derivative.html"))
+T = np.tanh(0.5)
+assert np.allclose(page.outputs[0], [T, 1 - T**2, -2 * T * (1 - T**2)])
+phases = [step["phase"] for step in page.data()["steps"]]
+assert phases[0] == "forward" and set(phases[1:]) == {"gradient"}
+page  # in a notebook: the page, inline
+
+# %% [markdown]
 # ## Exercises
 #
 # 1. Differentiate `G.sigmoid(t)` three times and check against $\sigma' = \sigma(1 - \sigma)$,

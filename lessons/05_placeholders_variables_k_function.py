@@ -210,6 +210,26 @@ dimmed = {line.split('"')[1] for line in picture.source.splitlines() if 'fillcol
 assert dimmed == {"x", "w", "MatMul", "b"}
 
 # %% [markdown]
+# ## Watching the plan run
+#
+# The plan is made once; each call only walks its steps. `explore(f, [batch])` makes one
+# call with every value recorded and saves a page that steps through it (open
+# `05_function_steps.html` in a browser): at step k it lights up `f.plan.steps[k].op`.
+# `add_call` makes a second call of the same plan: the same steps, other values. Click
+# `Relu` in each call to see it.
+
+# %%
+from minikeras.viz import explore
+
+page = explore(f, [np.array([[1.0, 2.0, 3.0]])])
+page.add_call([np.array([[0.0, -1.0, 1.0]])])
+page.save(str(OUT / "05_function_steps.html"))
+assert [step["op"] for step in page.data()["steps"]] == [step.op.name for step in f.plan.steps]
+assert np.allclose(page.outputs[0][0], [[12.0, 12.0]])  # w was set to 2s above
+assert np.allclose(page.outputs[1][0], [[0.0, 0.0]])
+page  # in a notebook: the page, inline
+
+# %% [markdown]
 # ## Exercises
 #
 # 1. Make `f2 = K.function([x], [y, z])`. How many steps does `f2.plan` have, and why one

@@ -230,6 +230,29 @@ K.clear_session()
 assert K.learning_phase().name == "keras_learning_phase:0"  # a new graph, a new phase
 
 # %% [markdown]
+# ## Watching the update land
+#
+# The counter from the start of the lesson, in a fresh graph, explored for two calls (open
+# `06_update_after_outputs.html` in a browser). Step through: `Sum`, then `Mul` (the output),
+# then `AssignAdd` computes the new value, and only the **last** step, after the outputs
+# were returned, writes it into `step`. Click `step` to see its value before and after each
+# call; in the second call it starts where the first one ended.
+
+# %%
+from minikeras.viz import explore
+
+x = K.placeholder(shape=(None, 3), name="x")
+step = K.variable(0.0, name="step")
+count = K.function([x], [K.sum(x) * step], updates=[K.update_add(step, 1.0)])
+page = explore(count, [np.ones((2, 3))])
+page.add_call([np.ones((2, 3))])
+page.save(str(OUT / "06_update_after_outputs.html"))
+steps = page.data()["steps"]
+assert [s["phase"] for s in steps][-1] == "assign" and steps[-1]["node"] == "step"
+assert [out[0] for out in page.outputs] == [0.0, 6.0] and K.get_value(step) == 2.0
+page  # in a notebook: the page, inline
+
+# %% [markdown]
 # ## Exercises
 #
 # 1. Write one function that returns `K.sum(x)` and, with `updates`, keeps a running total

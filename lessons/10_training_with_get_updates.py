@@ -262,6 +262,27 @@ plot_graph(step, show_values=True, to_file=str(OUT / "10_adam_step_values.png"))
 print(f"w: {w0.item():.3f} -> {w1.item():.3f}")
 
 # %% [markdown]
+# ## Watching the step run
+#
+# `explore` runs the same step twice more, every value recorded, and saves a page to step
+# through (open `10_adam_step.html` in a browser). The forward ops come first, then the red
+# gradient ops; each new value (Adam's `m`, `v`, the kernel's) is computed as soon as its
+# gradient is there, but all of them are written into the variables only in the last
+# steps, after the loss was returned. Click `linear/kernel`: its value before and after
+# each call, `lr` apart.
+
+# %%
+from minikeras.viz import explore
+
+page = explore(step, [np.array([[2.0]]), np.array([[1.0]])])
+page.add_call([np.array([[2.0]]), np.array([[1.0]])])
+page.save(str(OUT / "10_adam_step.html"))
+phases = [s["phase"] for s in page.data()["steps"]]
+assert phases[-len(step.plan.updates):] == ["assign"] * len(step.plan.updates)
+assert "gradient" in phases and page.outputs[1][0] < page.outputs[0][0]  # the loss falls
+page  # in a notebook: the page, inline
+
+# %% [markdown]
 # ## Exercises
 #
 # 1. Replace Adam by `SGD(lr=0.1)` in the tiny example and draw the step again.

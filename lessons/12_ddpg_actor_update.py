@@ -227,6 +227,25 @@ plot_model(combined, to_file=str(OUT / "12_ddpg_combined.svg"), expand_nested=Tr
 plot_model(combined, to_file=str(OUT / "12_ddpg_combined.png"), expand_nested=True, show_shapes=True)
 
 # %% [markdown]
+# ## Watching one actor update run
+#
+# `explore` runs one more actor step with every value recorded and saves a page that steps
+# through it (open `12_actor_update.html` in a browser). The forward ops go through the
+# actor and then the critic; the red gradient ops come back through the critic's ops into
+# the actor's; the last steps write the new values into the actor's variables (and Adam's),
+# never into the critic's: click `critic_hidden_1/kernel`, it has no update.
+
+# %%
+from minikeras.viz import explore
+
+page = explore(agent.actor_train_fn, [states, 1])
+page.save(str(OUT / "12_actor_update.html"))
+written = {s["node"] for s in page.data()["steps"] if s["phase"] == "assign"}
+assert {w.op.name for w in actor.trainable_weights} <= written
+assert not written & {w.op.name for w in critic.weights}
+page  # in a notebook: the page, inline
+
+# %% [markdown]
 # ## Exercises
 #
 # 1. Replace `params=self.actor.trainable_weights` by

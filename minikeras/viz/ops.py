@@ -91,7 +91,9 @@ def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
     run: set[Op] | None = None
     values: dict[Tensor, Any] = {}
     if function is not None:
-        run = set(function.plan.ops) | {t.op for t in function.plan.feeds}
+        plan = function.plan  # what it runs: the ops between its feeds and what it computes
+        computed = list(plan.fetches) + [t for _, t in plan.updates]
+        run = set(topo_sort(computed, stop=plan.feeds)) | {t.op for t in plan.feeds}
         if show_values:
             if not function.last_values:
                 raise ValueError(
@@ -274,7 +276,8 @@ def _legend(lines: list[str], kinds: list[str], notes: Sequence[str] = ()) -> No
 def plot_graph(what: Any, to_file: str | None = None, show_shapes: bool = True,
                show_values: bool = False, show_legend: bool = True, rankdir: str = "TB",
                cluster_depth: int = 2, max_nodes: int | None = None,
-               collapse: Sequence[str] | bool | None = None, dpi: int = 96) -> Picture:
+               collapse: Sequence[str] | bool | None = None, dpi: int = 96,
+               interactive: bool = False, inputs: Sequence[Any] | None = None) -> Any:
     """Draw the ops under ``what``: a Tensor, a list of Tensors, a ``K.function`` or a Model.
 
     - a Function's ops are drawn bold, the ops it does not run dimmed, its updates dashed;
@@ -283,9 +286,23 @@ def plot_graph(what: Any, to_file: str | None = None, show_shapes: bool = True,
     - ``collapse=["dense_1"]`` (or ``True``, or more ops than ``max_nodes``) draws a layer's
       scope as one box, so big graphs stay readable.
 
+    - ``interactive=True`` (a Function only) returns ``explore(what, inputs)`` instead: the
+      same picture as a page that steps through one call (``to_file`` must end in ``.html``).
+
     A student's usual surprise: the gradient ops are part of the same graph, in their
     own ``gradients`` scope, drawn in red.
     """
+    if interactive:
+        from .explore import explore  # explore draws with this module: imported when asked
+
+        if not isinstance(what, Function):
+            raise TypeError(f"interactive=True steps through a K.function; got {type(what).__name__}.")
+        if to_file and not str(to_file).lower().endswith((".html", ".htm")):
+            raise ValueError(f"interactive=True makes a web page: to_file must be .html, not {to_file!r}.")
+        explorer = explore(what, inputs, collapse=collapse, max_nodes=max_nodes)
+        if to_file:
+            explorer.save(to_file)
+        return explorer
     source = graph_to_dot(what, show_shapes, show_values, show_legend, rankdir, cluster_depth,
                           max_nodes, collapse, dpi)
     picture = Picture(source, dpi=dpi)
