@@ -331,6 +331,16 @@ def _function_name(value: Any, what: str) -> Any:
     raise ValueError(f"Cannot read the {what} {value!r} from the training config.")
 
 
+def _one_metric_list(metrics: Any) -> Any:
+    """tf.keras writes one list per output (``[["acc"]]``); minikeras compiles one list for all."""
+    if not (isinstance(metrics, list) and metrics and all(isinstance(m, list) for m in metrics)):
+        return metrics
+    if any(m != metrics[0] for m in metrics):
+        raise ValueError(f"The metrics differ between outputs ({metrics}); compile with compile=False "
+                         "and give them as a dict by output name.")
+    return metrics[0]
+
+
 def normalize_training_config(config: dict[str, Any],
                               custom_objects: dict[str, Any] | None = None) -> dict[str, Any]:
     """``{"optimizer", "loss", "metrics", "loss_weights"}`` from any Keras's ``training_config``.
@@ -354,5 +364,5 @@ def normalize_training_config(config: dict[str, Any],
         raise ValueError(f"weighted_metrics={config['weighted_metrics']!r} is not supported by minikeras.")
     return {"optimizer": {"class_name": class_name, "config": opt_config},
             "loss": _function_name(config.get("loss"), "loss"),
-            "metrics": _function_name(config.get("metrics") or [], "metric"),
+            "metrics": _function_name(_one_metric_list(config.get("metrics") or []), "metric"),
             "loss_weights": config.get("loss_weights")}

@@ -214,10 +214,21 @@ def _restore_optimizer(f: h5py.Group, model: Any) -> None:
         problem = "Keras 3 keeps an optimizer's state in another order and form"
     else:
         model._make_train_function()  # the optimizer's slot variables exist from here on
-        problem = read_variables(group, model.optimizer.weights)
+        problem = read_variables(group, _saved_optimizer_weights(model.optimizer, group))
     if problem is not None:
         warnings.warn(f"{f.file.filename}: the optimizer state was not restored ({problem}); "
                       "training continues from a fresh optimizer state.", stacklevel=3)
+
+
+def _saved_optimizer_weights(optimizer: Any, group: h5py.Group) -> list[Any]:
+    """The optimizer's weights a file holds: tf.keras's Adam keeps no ``vhat`` unless amsgrad,
+    Keras 2.2's keeps one ``(1,)`` placeholder per parameter (minikeras's order)."""
+    weights = list(optimizer.weights)
+    vhats = list(getattr(optimizer, "_made_slots", {}).get("vhat", {}).values())
+    if (type(optimizer).__name__ == "Adam" and not optimizer.amsgrad
+            and len(read_name_list(group, "weight_names")) == len(weights) - len(vhats)):
+        return [w for w in weights if not any(w is v for v in vhats)]
+    return weights
 
 
 # --- weights only -------------------------------------------------------------------------
