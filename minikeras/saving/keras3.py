@@ -31,6 +31,7 @@ from typing import Any
 
 from .. import optimizers
 from ..engine import LAYER_CLASSES, Layer
+from .keras2 import legacy_layer
 
 _MISSING = object()
 _ANY = object()
@@ -65,7 +66,7 @@ def _entry(data: Any, custom: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"Improper config format: {str(data)[:200]}. Expected a dict with "
                          "'class_name' and 'config'.")
     class_name = "Model" if data["class_name"] == "Functional" else data["class_name"]
-    config = data.get("config", {})
+    class_name, config = legacy_layer(class_name, data.get("config", {}))
     if isinstance(config, dict) and "layers" in config and "input_layers" in config:
         config = _functional(config, custom)
     elif class_name == "Sequential" or isinstance(config, list):
