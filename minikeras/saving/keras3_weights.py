@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +28,7 @@ from .. import backend as K
 from ..engine import Layer
 from ..graph import Variable
 from .hdf5 import ModelFileError, get_dataset, read_dataset, read_text_attr
-from .weights import legacy_weights
+from .weights import legacy_weights, warn_skipped
 
 #: Keras 3's slots per optimizer, in its order: each inner list is interleaved per parameter
 #: (Adam: m of w1, v of w1, m of w2, ...), the groups follow one another. minikeras's names.
@@ -214,7 +213,7 @@ def read_model_weights(f: h5py.File, model: Any, entry: dict[str, Any] | None = 
         if problem is not None:
             if not skip_mismatch:
                 raise ModelFileError(f"{f.filename}: {problem}")
-            warnings.warn(f"{f.filename}: skipping {problem}", stacklevel=3)
+            warn_skipped(f.filename, layer, problem, stacklevel=3)
             continue
         pairs += found
     K.batch_set_value([(v, read_dataset(d)) for v, d in pairs])

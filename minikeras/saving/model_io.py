@@ -116,7 +116,9 @@ def _is_zip(filepath: Any) -> bool:
     if not os.path.isfile(path):
         return path.endswith(".keras")
     with open(path, "rb") as f:
-        return f.read(4) == b"PK\x03\x04" or path.endswith(".keras")
+        if f.read(4) == b"PK\x03\x04":
+            return True
+    return path.endswith(".keras") and not h5py.is_hdf5(path)  # the content decides, then the name
 
 
 def save_model(model: Any, filepath: Any, overwrite: bool = True, include_optimizer: bool = True,
