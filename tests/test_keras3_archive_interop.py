@@ -101,7 +101,16 @@ def mk_every_layer() -> Model:
     return model
 
 
-MK_MODELS: dict[str, Callable[[], Model]] = {"sequential": mk_sequential, "every_layer": mk_every_layer}
+def mk_nested_sequential() -> Model:
+    inner = Sequential([layers.Dense(3, input_shape=(4,)), layers.BatchNormalization()], name="inner")
+    model = Sequential([inner, layers.Dense(2)])
+    model.compile("rmsprop", "mse")
+    model.fit(np.random.rand(16, 4), np.random.rand(16, 2), verbose=0)
+    return model
+
+
+MK_MODELS: dict[str, Callable[[], Model]] = {"sequential": mk_sequential, "every_layer": mk_every_layer,
+                                             "nested_sequential": mk_nested_sequential}
 
 
 @pytest.mark.parametrize("build", MK_MODELS.values(), ids=MK_MODELS.keys())

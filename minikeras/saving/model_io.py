@@ -1,4 +1,5 @@
-"""Whole models and their weights in ``.h5`` files, in the layout Keras 2 wrote and Keras 3 reads.
+"""Whole models and their weights in ``.h5`` files, in the layout Keras 2 wrote and Keras 3 reads;
+and the entry points that send ``.keras`` archives and ``.weights.h5`` files to their modules.
 
 A model file (``save_model``)::
 
@@ -255,7 +256,8 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
 
 
 def load_weights(model: Any, filepath: Any, by_name: bool = False, skip_mismatch: bool = False) -> None:
-    """Weights from a ``save_weights`` or ``save_model`` file into ``model``.
+    """Weights from a ``save_weights`` or ``save_model`` file (``.h5``, ``.keras`` or
+    ``.weights.h5``, by minikeras or any Keras) into ``model``.
 
     By default the n-th layer with weights in the file goes to the n-th layer with weights in
     the model (names are not compared); ``by_name=True`` loads the layers whose names match
