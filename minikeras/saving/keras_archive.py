@@ -72,6 +72,28 @@ def _unsafe_name(name: str) -> str | None:
     return None
 
 
+def _last_local_member(path: str) -> str | None:
+    """The name in the last local file header: in a truncated zip, the member that was cut off.
+
+    A zip's table of contents (the central directory) is at its end, so truncation loses it;
+    each member's local header, with its name, still precedes the member's data.
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    name = None
+    start = data.find(b"PK\x03\x04")
+    while start != -1 and start + 30 <= len(data):
+        length = int.from_bytes(data[start + 26:start + 28], "little")
+        try:
+            text = data[start + 30:start + 30 + length].decode("utf8")
+        except UnicodeDecodeError:
+            text = ""
+        if 0 < len(text) < 256 and text.isprintable():  # not a chance "PK" inside a member's data
+            name = text
+        start = data.find(b"PK\x03\x04", start + 30 + length)
+    return name
+
+
 def read_members(filepath: Any, wanted: tuple[str, ...] = (CONFIG, METADATA, WEIGHTS)) -> dict[str, bytes]:
     """The ``wanted`` members' bytes, after every member of the archive was checked."""
     path = os.fspath(filepath)
@@ -80,8 +102,10 @@ def read_members(filepath: Any, wanted: tuple[str, ...] = (CONFIG, METADATA, WEI
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
+        last = _last_local_member(path)
+        where = f" The last member that begins in it, {last!r}, is cut off." if last else ""
         raise ModelFileError(f"{path}: is a zip archive that cannot be read as a .keras file: it is "
-                             f"truncated or damaged ({e}).") from e
+                             f"truncated or damaged ({e}).{where}") from e
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_MEMBERS:
