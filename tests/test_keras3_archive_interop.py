@@ -254,3 +254,17 @@ def test_uncompiled_keras3_archive_and_its_weights_file(tmp_path: Path) -> None:
         K.set_value(w, np.zeros(K.int_shape(w)))
     twin.load_weights(tmp_path / "m.weights.h5")
     assert_same(twin.predict(x), expected)
+
+
+def test_compiled_but_untrained_both_ways(tmp_path: Path) -> None:
+    """Keras 3 saves an unbuilt optimizer as its step count and learning rate; so does minikeras."""
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.Adam(0.02), loss="mse")
+    model.save(tmp_path / "k3.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        loaded = saving.load_model(tmp_path / "k3.keras")
+    assert float(K.get_value(loaded.optimizer.lr)) == pytest.approx(0.02)
+    loaded.save(tmp_path / "mk.keras")
+    again = keras.models.load_model(tmp_path / "mk.keras")
+    assert float(again.optimizer.learning_rate.numpy()) == pytest.approx(0.02)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -305,3 +306,18 @@ def test_by_name_and_skip_mismatch_in_every_format(name: str, tmp_path: Path) ->
     np.testing.assert_array_equal(target.get_layer("a").get_weights()[0], source.get_layer("a").get_weights()[0])
     np.testing.assert_array_equal(target.get_layer("b").get_weights()[0], before[2])
     np.testing.assert_array_equal(target.get_layer("new").get_weights()[0], before[4])
+
+
+def test_optimizer_saved_before_its_first_step(tmp_path: Path) -> None:
+    """As Keras 3 saves an unbuilt optimizer: its step count and learning rate only."""
+    model = dense_sequential()
+    model.compile(Adam(lr=0.02), "mse")
+    model.save(tmp_path / "m.keras")
+    with _weights(tmp_path / "m.keras") as f:
+        assert sorted(f["optimizer/vars"]) == ["0", "1"]
+        assert float(f["optimizer/vars/1"][()]) == pytest.approx(0.02)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = saving.load_model(tmp_path / "m.keras")
+    assert float(K.get_value(loaded.optimizer.lr)) == pytest.approx(0.02)
+    assert np.isfinite(loaded.train_on_batch(np.random.rand(4, 4), np.random.rand(4, 3)))

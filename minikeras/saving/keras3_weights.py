@@ -113,7 +113,11 @@ def write_model_weights(f: h5py.File, model: Any, entry: dict[str, Any] | None =
 
 
 def _optimizer_variables(model: Any, with_learning_rate: bool) -> list[Variable] | None:
-    """The optimizer's variables in Keras 3's order, or ``None`` if it has not been built yet."""
+    """The optimizer's variables in Keras 3's order (``None``: minikeras's differ).
+
+    Before its first step an optimizer has only its step count and learning rate, which is
+    also all Keras 3 saves of an optimizer that has not been built.
+    """
     optimizer = model.optimizer
     slots = getattr(optimizer, "_made_slots", {})
     groups = list(_SLOTS.get(type(optimizer).__name__, []))
@@ -122,16 +126,18 @@ def _optimizer_variables(model: Any, with_learning_rate: bool) -> list[Variable]
     if type(optimizer).__name__ == "SGD" and optimizer.initial_momentum == 0:
         groups = []
     params = model.trainable_weights
-    if not optimizer.weights or any(p not in slots.get(s, {}) for g in groups for s in g for p in params):
-        return None
     variables = [optimizer.iterations] + ([optimizer.lr] if with_learning_rate else [])
+    if not optimizer.weights:
+        return variables
+    if any(p not in slots.get(s, {}) for g in groups for s in g for p in params):
+        return None
     for group in groups:
         variables += [slots[s][p] for p in params for s in group]
     return variables
 
 
 def write_optimizer(f: h5py.File, model: Any, with_learning_rate: bool) -> None:
-    """``optimizer/vars``, when the optimizer has state (it has taken a step)."""
+    """``optimizer/vars``: the step count, the learning rate and (once it has stepped) the slots."""
     variables = _optimizer_variables(model, with_learning_rate)
     if variables is not None:
         _write_vars(f, "optimizer", type(model.optimizer).__name__.lower(), K.batch_get_value(variables))
@@ -228,6 +234,9 @@ def read_optimizer(f: h5py.File, model: Any, with_learning_rate: bool) -> str | 
     variables = _optimizer_variables(model, with_learning_rate)
     if variables is None:
         return "minikeras's optimizer keeps other variables"
+    head = 2 if with_learning_rate else 1
+    if len(group.keys()) == head:
+        variables = variables[:head]  # saved before its first step: the slots start at zero anyway
     if len(group.keys()) != len(variables):
         return (f"the file has {len(group.keys())} optimizer variables, minikeras's "
                 f"{type(model.optimizer).__name__} has {len(variables)}")
