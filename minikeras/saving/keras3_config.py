@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import backend as K
 from ..engine import Layer
+from .keras3_weights import layers_by_name
 from .portable import portable_model_config
 from .training import training_config
 
@@ -47,20 +48,11 @@ def keras3_model_config(model: Layer) -> dict[str, Any]:
     return entry
 
 
-def _layers_by_name(model: Any) -> dict[str, Layer]:
-    """A model's layers, its InputLayers included (a Sequential's ``layers`` leaves them out)."""
-    found = {layer.name: layer for layer in model.layers}
-    for x in model.inputs:
-        layer = x._keras_history[0]
-        found.setdefault(layer.name, layer)
-    return found
-
-
 def _wrap(entry: dict[str, Any], layer: Layer) -> dict[str, Any]:
     config = entry["config"]
     if not (isinstance(config, dict) and isinstance(config.get("layers"), list)):
         return _wrap_layer(entry["class_name"], config, layer)
-    inner = _layers_by_name(layer)
+    inner = layers_by_name(layer)
     if "input_layers" not in config:
         layers = [_wrap(e, inner[e["config"]["name"]]) for e in config["layers"]]
         return _wrapped("keras", "Sequential", {"name": config.get("name"), "trainable": layer.trainable,

@@ -51,6 +51,14 @@ def _is_model(layer: Layer) -> bool:
     return bool(getattr(layer, "_is_graph_network", False))
 
 
+def layers_by_name(model: Any) -> dict[str, Layer]:
+    """A model's layers by name, its InputLayers included (a Sequential's ``layers`` leaves them out)."""
+    found = {layer.name: layer for layer in model.layers}
+    for x in model.inputs:
+        found.setdefault(x._keras_history[0].name, x._keras_history[0])
+    return found
+
+
 def _children(model: Any,
               entry: dict[str, Any] | None) -> list[tuple[str, Layer, dict[str, Any] | None]]:
     """``(Keras 3 class name, layer, its config entry)`` for each layer Keras 3 lists in ``model.layers``.
@@ -65,9 +73,7 @@ def _children(model: Any,
             layers = [x for x in inputs if x not in layers] + layers
         return [(keras3_class_name(type(layer).__name__), layer, None) for layer in layers
                 if not (type(model).__name__ == "Sequential" and type(layer).__name__ == "InputLayer")]
-    by_name = {layer.name: layer for layer in model.layers}
-    for x in model.inputs:
-        by_name.setdefault(x._keras_history[0].name, x._keras_history[0])
+    by_name = layers_by_name(model)
     sequential = entry.get("class_name") == "Sequential"
     out = []
     for e in entry["config"]["layers"]:
