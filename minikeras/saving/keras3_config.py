@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend as K
-from ..engine import Layer
+from ..engine import Layer, Network
 from .keras3_weights import layers_by_name
 from .portable import portable_model_config
 from .training import training_config
@@ -40,7 +40,7 @@ def _shape(value: Any) -> Any:
 # --- models ------------------------------------------------------------------------------
 
 
-def keras3_model_config(model: Layer) -> dict[str, Any]:
+def keras3_model_config(model: Network) -> dict[str, Any]:
     """``config.json``'s model entry (without ``compile_config``)."""
     entry = _wrap(portable_model_config(model), model)
     shapes = [list(K.int_shape(x)) for x in model.inputs]
