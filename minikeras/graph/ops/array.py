@@ -193,6 +193,7 @@ class ConcatV2(Op):
 
 
 def concatenate(xs: list[Any], axis: int = -1) -> Tensor:
+    """``xs`` joined along ``axis`` as a ``ConcatV2`` op (one tensor is returned as it is)."""
     xs = [as_tensor(x) for x in xs]
     if len(xs) == 1:
         return xs[0]
@@ -245,6 +246,7 @@ class Pack(Op):
 
 
 def stack(xs: list[Any], axis: int = 0) -> Tensor:
+    """``xs`` stacked along a new ``axis`` as a ``Pack`` op (TensorFlow's name)."""
     xs = [as_tensor(x) for x in xs]
     return Pack.apply(*xs, axis=normalize_axes(axis, xs[0].ndim + 1, "stack")[0])
 

@@ -50,7 +50,8 @@ class StridedSlice(Op):
 
 
 def getitem(x: Any, key: Any) -> Tensor:
-    """``x[key]`` with a basic key; tensors or arrays as indices need ``gather``."""
+    """``x[key]`` with a basic key, as a ``StridedSlice`` op; tensors or arrays as indices
+    need ``gather``."""
     x = as_tensor(x)
     key = key if isinstance(key, tuple) else (key,)
     for k in key:
@@ -99,6 +100,7 @@ class Gather(Op):
 
 
 def gather(params: Any, indices: Any) -> Tensor:
+    """Rows ``params[indices]`` as a ``Gather`` op; float indices are cast to int64."""
     params, indices = as_tensor(params), as_tensor(indices, "int64")
     if np.dtype(indices.dtype).kind not in "iu":
         indices = cast(indices, "int64")
@@ -152,4 +154,5 @@ class ShapeOp(Op):
 
 
 def shape(x: Any) -> Tensor:
+    """``x``'s run-time shape as a ``Shape`` op (class ``ShapeOp``)."""
     return ShapeOp.apply(as_tensor(x))

@@ -174,7 +174,8 @@ class VariableOp(Op):
 
 
 def variable(value: Any, dtype: str | None = None, name: str | None = None) -> Variable:
-    """A new variable holding a copy of ``value`` (floats default to float32)."""
+    """A new variable holding a copy of ``value`` (floats default to float32); its op's type is
+    ``VariableV2``, as in TensorFlow 1."""
     arr = np.array(value, dtype=dtype)
     if dtype is None and arr.dtype == np.float64:
         arr = arr.astype(FLOATX)
