@@ -17,20 +17,40 @@ Update = tuple[Variable, Tensor]
 
 def check_feed(t: Tensor, value: Any) -> np.ndarray:
     """``value`` as an array of ``t``'s dtype, or an error if its shape cannot be ``t``'s."""
+    same = type(value) is np.ndarray and value.dtype == t.dtype
     try:
-        same = type(value) is np.ndarray and value.dtype == t.dtype
-        arr = value if same else np.asarray(value, dtype=t.dtype)
-    except (TypeError, ValueError) as e:
+        with np.errstate(over="ignore"):  # an overflow is reported below, naming the placeholder
+            arr = value if same else np.asarray(value, dtype=t.dtype)
+    except (TypeError, ValueError, OverflowError) as e:
         raise ValueError(
             f"Cannot convert the value fed for {t.name} to {t.dtype}: {e}. "
             f"Feed a number or an array (got {type(value).__name__})."
         ) from None
+    if not same:
+        _check_range(t, value, arr)
     if arr.ndim != len(t.shape) or any(d is not None and d != n for d, n in zip(t.shape, arr.shape)):
         raise ValueError(
             f"Cannot feed value of shape {arr.shape} for placeholder {t.name}, "
             f"which has shape {t.shape}"
         )
     return arr
+
+
+def _check_range(t: Tensor, value: Any, arr: np.ndarray) -> None:
+    """Refuse a conversion that changed the numbers (300 fed as uint8 wraps to 44)."""
+    raw = np.asarray(value)
+    if raw.size == 0 or raw.dtype.kind not in "biuf" or arr.dtype.kind not in "iuf":
+        return
+    if arr.dtype.kind in "iu":
+        info = np.iinfo(arr.dtype)
+        lo, hi = raw.min(), raw.max()
+        if lo < info.min or hi > info.max:
+            raise ValueError(f"The value fed for placeholder {t.name} holds {lo if lo < info.min else hi}, "
+                             f"outside the range of its dtype {t.dtype} [{info.min}, {info.max}]: it "
+                             "would wrap around. Feed values that fit, or make the placeholder wider.")
+    elif np.isinf(arr).any() and not np.isinf(raw).any():
+        raise ValueError(f"The value fed for placeholder {t.name} overflows its dtype {t.dtype} "
+                         f"(largest {np.finfo(arr.dtype).max:g}): it would become inf.")
 
 
 def check_tensor(t: Any, role: str) -> Tensor:

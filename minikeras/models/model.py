@@ -327,7 +327,7 @@ class Model(Network):
             batch = [a[start : start + batch_size] for a in arrays]
             for chunk, out in zip(chunks, f(batch + self._phase())):
                 chunk.append(out)
-        results = [np.concatenate(c) if c else np.zeros((0, *(d or 0 for d in K.int_shape(y)[1:])))
+        results = [np.concatenate(c) if c else np.zeros((0, *(d or 0 for d in K.int_shape(y)[1:])), y.dtype)
                    for c, y in zip(chunks, self.outputs)]
         return results[0] if len(results) == 1 else results
 

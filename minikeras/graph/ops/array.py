@@ -102,7 +102,8 @@ class Transpose(Op):
 def transpose(x: Any, perm: Any = None) -> Tensor:
     """Permute axes; with no ``perm`` the axes are reversed (``x.T``)."""
     x = as_tensor(x)
-    perm = tuple(reversed(range(x.ndim))) if perm is None else tuple(int(p) % max(x.ndim, 1) for p in perm)
+    perm = tuple(reversed(range(x.ndim))) if perm is None else normalize_axes(perm, x.ndim, "transpose",
+                                                                               keep_order=True)
     if sorted(perm) != list(range(x.ndim)):
         raise ValueError(f"transpose: {perm} is not a permutation of the {x.ndim} axes of {x.name}")
     return Transpose.apply(x, perm=perm)
