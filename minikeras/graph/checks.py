@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from .op import Op
-from .ops.state import AssignOp, Variable, as_tensor, check_assignable
+from .ops.state import AssignAdd, AssignOp, AssignSub, Placeholder, Variable, as_tensor, check_assignable
 from .tensor import Tensor
+from .topo import topo_sort
 
 Update = tuple[Variable, Tensor]
 
@@ -106,3 +107,40 @@ def coerce_update(var: Variable, value: Any, copy: bool) -> np.ndarray:
                 f"but the variable has shape {var.shape}. No variable was changed."
             ) from None
     return arr
+
+
+def describe_failure(op: Op, args: Sequence[Any]) -> str:
+    """Which op raised, and the shapes it was given: the note added to an error of a run."""
+    shapes = ", ".join(f"{x.name}: {np.shape(a)}" for x, a in zip(op.inputs, args))
+    return f"(raised while computing {op.name}, a {op.type} op, from {shapes or 'no inputs'})"
+
+
+def check_placeholders(ops: Sequence[Op], feeds: Sequence[Tensor], targets: Sequence[Tensor]) -> None:
+    """Refuse a plan that needs a placeholder it is not fed, naming it and what needs it."""
+    fed = set(feeds)
+    for op in ops:
+        if type(op) is Placeholder and op.y not in fed:
+            needer = next(t for t in targets if op in topo_sort([t], stop=feeds))
+            raise ValueError(
+                f"Placeholder {op.y.name} (shape {op.y.shape}, {op.y.dtype}) is needed to "
+                f"compute {needer.name} but is not fed. Add it to the inputs, e.g. "
+                f"K.function([..., {op.name}], [...]), and give it a value on each call."
+            )
+
+
+def check_update_counts(updates: Sequence[Update]) -> bool:
+    """Refuse two updates of one variable unless all its updates are deltas; say whether
+    some variable has several (deltas, which add up)."""
+    by_var: dict[Variable, list[Tensor]] = {}
+    for var, value in updates:
+        by_var.setdefault(var, []).append(value)
+    for var, values in by_var.items():
+        if len(values) > 1 and not all(isinstance(v.op, (AssignAdd, AssignSub)) for v in values):
+            raise ValueError(
+                f"Variable {var.name} is updated {'twice' if len(values) == 2 else f'{len(values)} times'} "
+                "in one run (by "
+                f"{', '.join(v.name for v in values)}); updates are simultaneous, so only one new "
+                "value can win. Deltas (K.update_add, K.update_sub) add up; combine the others "
+                "into a single update."
+            )
+    return any(len(values) > 1 for values in by_var.values())
