@@ -18,7 +18,7 @@
 # > softplus) and Dense(1, sigmoid). The output of the net is 1, but I'd like to know
 # > what the input x to the sigmoid was. [...] I computed
 # > `x = np.dot(dense_0_out, dense_1_weights) + dense_1_bias` and got -11.7. How can
-# > x be a negative number?" (seed 004, abridged)
+# > x be a negative number?" (a question, abridged)
 #
 # A Dense layer with an activation is not one step but three ops: `MatMul`,
 # `BiasAdd`, then the activation. `layer.output` is the activation's output, so

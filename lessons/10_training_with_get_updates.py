@@ -19,7 +19,7 @@
 # > `K.function([model.layers[0].input] + [K.learning_phase()], [model.layers[3].output],
 # > updates=optimizer.get_gradients(params=training, loss=loss))`.
 # > Note that the loss must depend on the params, otherwise it raises an error."
-# > (seed 003, translated)
+# > (a question, translated)
 #
 # `model.fit` is convenient until the loss is not "outputs vs targets": a loss on
 # an inner layer, or (lesson 12) a loss that is another network's output. Then you

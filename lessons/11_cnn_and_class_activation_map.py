@@ -18,7 +18,7 @@
 # > `get_output = K.function([model.layers[0].input], [final_conv_layer.output,
 # > model.layers[-1].output])`, then `[conv_outputs, predictions] = get_output([img])`.
 # > The first argument is the input of the model, the second a list of two outputs:
-# > the convolution's and the softmax's." (seed 000, third answer)
+# > the convolution's and the softmax's." (the question's third answer)
 #
 # That snippet comes from *class activation mapping* (CAM, Zhou et al. 2016): a
 # picture of *where* in the image a CNN found the evidence for a class. It needs

@@ -18,7 +18,7 @@
 # > critic's input, and the critic's output is the actor's training loss. [...]
 # > Although we never pass a loss in, the whole network's structure is already
 # > saved in the graph, so the critic's output can be used directly."
-# > (seed 003, translated)
+# > (a question, translated)
 #
 # DDPG (deep deterministic policy gradient) has two networks:
 #

@@ -16,9 +16,9 @@
 #
 # > "Load the trained and saved network: `models = load_model('models.hdf5')`.
 # > Load the data, process it into an array, pick the output layer, feed the data
-# > in and get the output." (seed 001, translated)
+# > in and get the output." (a question, translated)
 #
-# Seed 001 starts where training ended: with a model in a file. This lesson
+# The question starts where training ended: with a model in a file. This lesson
 # saves a trained model, opens the file to see what Keras puts in it, loads it in
 # a brand-new session, keeps training exactly where it stopped, and, if Keras 3
 # is installed, hands the same file to real Keras and takes it back.
@@ -190,18 +190,18 @@ assert gap > 1e-3
 # ## The same file in real Keras 3
 #
 # Keras 3 reads Keras 2's `.h5` layout. If it is installed (minikeras's
-# `interop` extra: `keras` with the torch backend), we load our file there,
+# `interop` extra: `keras` on a CPU-only JAX backend), we load our file there,
 # compare predictions, train one more epoch *in Keras*, save it with Keras, and
 # load that file back into minikeras.
 #
 # Two things to expect. Numbers agree to float32 rounding, not bit for bit
-# (torch kernels add in another order). And Keras 3 starts from a *fresh*
+# (XLA kernels add in another order). And Keras 3 starts from a *fresh*
 # optimizer state: it keeps its optimizer's state in another form and does not
 # read Keras 2's; in the other direction minikeras warns that it cannot read
 # Keras 3's, and goes on with a fresh state too.
 
 # %%
-os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ.setdefault("KERAS_BACKEND", "jax")
 try:
     import keras as real_keras
 except ImportError as e:
@@ -258,7 +258,7 @@ plot_model(reloaded, to_file=str(OUT / "13_saved_model.png"), show_shapes=True)
 # 1. Save with `model.save(path, include_optimizer=False)`. Which group is
 #    missing from the file, and what does the loaded model's first
 #    `train_on_batch` do differently?
-# 2. Use seed 001's recipe on the loaded model: a `K.function` from
+# 2. Use the question's recipe on the loaded model: a `K.function` from
 #    `reloaded.get_input_at(0)` to the BatchNormalization layer's output. Check it
 #    against NumPy using `gamma`, `beta`, `moving_mean` and `moving_variance` from
 #    the file itself (read them with h5py).
