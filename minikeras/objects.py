@@ -7,8 +7,16 @@ registry per kind maps the names Keras uses (``"glorot_uniform"``, ``"l2"``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` Did you mean 'adam'?`` for the closest known name (case ignored), or ``""``."""
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" Did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 def serialize(obj: Any, kind: str) -> dict[str, Any] | None:
@@ -31,7 +39,8 @@ def deserialize(config: Mapping[str, Any], registry: Mapping[str, Callable[..., 
     name = config["class_name"]
     factory = (custom_objects or {}).get(name) or registry.get(name)
     if factory is None:
-        raise ValueError(f"Unknown {kind}: {name}. Known names: {sorted(registry)}.")
+        raise ValueError(f"Unknown {kind}: {name}.{did_you_mean(name, registry)} Known names: "
+                         f"{sorted(registry)}.")
     return factory(**(config.get("config") or {}))
 
 

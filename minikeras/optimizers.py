@@ -15,6 +15,7 @@ import numpy as np
 
 from . import backend as K
 from .graph import Tensor, Variable
+from .objects import did_you_mean
 
 _NONE_GRADIENT = (
     "An operation has `None` for gradient. Please make sure that all of your ops have a "
@@ -293,7 +294,8 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
     name = config["class_name"]
     cls = (custom_objects or {}).get(name) or _BY_NAME.get(name.lower())
     if cls is None:
-        raise ValueError(f"Unknown optimizer: {name}. Known: {sorted(c.__name__ for c in _BY_NAME.values())}")
+        known = sorted(c.__name__ for c in _BY_NAME.values())
+        raise ValueError(f"Unknown optimizer: {name}.{did_you_mean(name, _BY_NAME)} Known: {known}")
     return cls.from_config(dict(config.get("config", {})))
 
 

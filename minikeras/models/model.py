@@ -147,7 +147,9 @@ class Model(Network):
 
     def _check_compiled(self) -> None:
         if self.optimizer is None:
-            raise RuntimeError("You must compile your model before using it.")
+            raise RuntimeError("You must compile your model before using it: call "
+                               "`model.compile(optimizer, loss)` first, e.g. "
+                               "model.compile('adam', 'categorical_crossentropy').")
 
     def _feeds(self, weighted: bool) -> list[Any]:
         phase = [K.learning_phase()] if self.uses_learning_phase else []
@@ -322,13 +324,17 @@ class Model(Network):
             if missing:
                 raise ValueError(f"No data provided for {missing}. Need data for each key in: {list(names)}")
             arrays = [x[n] for n in names]
+        elif isinstance(x, (list, tuple)) and (len(shapes) > 1 or _is_array_list(x)):
+            arrays = list(x)
         else:
-            arrays = list(x) if isinstance(x, (list, tuple)) and len(shapes) > 1 else [x]
+            arrays = [x]
         if len(arrays) != len(shapes):
             raise ValueError(
                 f"Error when checking model {what}: the list of Numpy arrays that you are passing "
                 f"to your model is not the size the model expected. Expected to see "
-                f"{len(shapes)} array(s) ({', '.join(names)}), but instead got {len(arrays)}."
+                f"{len(shapes)} array(s) ({', '.join(names)}), but instead got {len(arrays)}. Pass one "
+                f"array per model {what}, in the order of model.{what}s: {list(names)}"
+                + (" (or a dict keyed by these names)." if len(shapes) > 1 else ".")
             )
         out = []
         for shape, name, a in zip(shapes, names, arrays):
@@ -338,6 +344,13 @@ class Model(Network):
             a = np.asarray(a)
             if a.ndim == len(shape) - 1 and len(shape) == 2 and shape[-1] == 1:
                 a = a[:, None]  # Keras accepts (n,) data for a (None, 1) input
+            if a.ndim == len(shape) - 1 and _fits(a[None], shape):
+                raise ValueError(
+                    f"Error when checking {what}: expected {name} to have {len(shape)} dimensions, "
+                    f"with shape {shape}, but got array with shape {a.shape}: one sample without its "
+                    f"batch axis. Add a batch axis: `x[None]` (or `np.expand_dims(x, 0)`), shape "
+                    f"{(1, *a.shape)}."
+                )
             if a.ndim != len(shape) or any(d is not None and d != n for d, n in zip(shape[1:], a.shape[1:])):
                 raise ValueError(
                     f"Error when checking {what}: expected {name} to have shape {shape[1:]} but got "
@@ -395,6 +408,11 @@ class Model(Network):
         arrays = self._standardize(x, self._input_shapes(), self.input_names, "input")
         results = self._make_predict_function()(arrays + self._phase())
         return results[0] if len(results) == 1 else results
+
+
+def _is_array_list(x: list[Any] | tuple[Any, ...]) -> bool:
+    """A list of arrays (one per input), not nested lists of numbers (one array's data)."""
+    return len(x) > 0 and all(isinstance(a, np.ndarray) for a in x)
 
 
 def _fits(a: Any, shape: tuple[Any, ...]) -> bool:

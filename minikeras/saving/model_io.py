@@ -25,6 +25,7 @@ Attributes are written as UTF-8 ``bytes`` (Keras 2 can only read those) and read
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from importlib import metadata
 from typing import Any
@@ -76,6 +77,17 @@ def _check_model(model: Any, action: str) -> None:
                          "or train it first.")
 
 
+def _check_h5_name(filepath: Any, action: str) -> None:
+    """A ``.keras`` name would be a file that is not what its name says: refuse it, before writing."""
+    if isinstance(filepath, (str, os.PathLike)) and os.fspath(filepath).lower().endswith(".keras"):
+        stem = os.fspath(filepath)[: -len(".keras")]
+        raise ValueError(
+            f"Cannot {action} {os.fspath(filepath)!r}: minikeras writes Keras 2's .h5 format only, and a "
+            f"'.keras' file is Keras 3's zip format, which it cannot write yet. Use {stem + '.h5'!r} "
+            "(Keras 3 loads it too)."
+        )
+
+
 def _write_header(f: h5py.Group) -> None:
     write_text_attr(f, "keras_version", KERAS_VERSION)
     write_text_attr(f, "backend", K.backend())
@@ -92,6 +104,7 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, include_optimi
     only when complete: an error half-way leaves any previous file untouched.
     """
     _check_model(model, "save")
+    _check_h5_name(filepath, "save the model to")
     config_text = to_json_text(portable_model_config(model))
     training = training_config(model) if include_optimizer else None
     with atomic_writing(filepath, overwrite) as f:
@@ -183,6 +196,7 @@ def _restore_optimizer(f: h5py.Group, model: Any) -> None:
 def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
     """Only the weights, layer by layer (``layer_names`` and the layer groups at the root)."""
     _check_model(model, "save the weights of")
+    _check_h5_name(filepath, "save the weights to")
     with atomic_writing(filepath, overwrite) as f:
         save_weights_to_group(f, model.layers)
         write_text_attr(f, "minikeras_version", _minikeras_version())
