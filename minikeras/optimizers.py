@@ -249,7 +249,7 @@ class Adam(Optimizer):
         self.amsgrad = amsgrad
 
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
-        # TASK adam: build Keras 2's Adam step (iterations, m, v, vhat, params); return the updates
+        # TASK adam (after topo_sort): build Keras 2's Adam step (iterations, m, v, vhat, params) as updates
         grads = self.get_gradients(loss, params)
         self.updates = [K.update_add(self.iterations, 1)]
         lr = self._decayed(self.lr)

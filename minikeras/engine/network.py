@@ -99,7 +99,7 @@ class Network(Layer):
 
     def _map_graph_network(self) -> None:
         """Find the nodes and layers between inputs and outputs, ordered by depth."""
-        # TASK layer_discovery: fill _network_nodes, _nodes_by_depth, _layers_by_depth and _layers (by depth)
+        # TASK layer_discovery (after topo_sort): fill _network_nodes, _nodes_by_depth, _layers(_by_depth)
         order: list[Node] = []
         layer_indices: dict[Layer, int] = {}
         self._network_nodes: set[str] = set()
