@@ -30,23 +30,15 @@
 # ops between the input and the tensor you ask for are run.
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 import minikeras as keras
 from minikeras import backend as K
 from minikeras.datasets import digits
 from minikeras.layers import Dense, Dropout
-from minikeras.viz import plot_graph
+from minikeras.viz import pictures_folder, plot_graph, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # running as a notebook
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 K.clear_session()
 np.random.seed(0)
@@ -223,7 +215,7 @@ except TypeError as e:
 # dimmed, and the 16 numbers we feed replace it.
 
 # %%
-plot_graph(get_my_layer, to_file=str(OUT / "08_function_to_my_layer.svg"))
+show(plot_graph(get_my_layer, to_file=str(OUT / "08_function_to_my_layer.svg")))
 ran = {op.name for op in get_my_layer.plan.ops}
 assert "my_layer/Relu" in ran and not any(n.startswith("dense_") for n in ran)
 
@@ -231,7 +223,7 @@ head = K.function([model.get_layer("my_layer").output], [model.output])
 assert np.allclose(head([via_function])[0], predictions, atol=1e-6)
 head_ops = {op.name for op in head.plan.ops}
 assert "my_layer/MatMul" not in head_ops and "dense_2/Softmax" in head_ops
-plot_graph(head, collapse=["dropout_1"], to_file=str(OUT / "08_function_fed_in_the_middle.svg"))
+show(plot_graph(head, collapse=["dropout_1"], to_file=str(OUT / "08_function_fed_in_the_middle.svg")))
 plot_graph(head, collapse=["dropout_1"], to_file=str(OUT / "08_function_fed_in_the_middle.png"))
 print("pictures in", OUT)
 

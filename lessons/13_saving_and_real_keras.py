@@ -27,7 +27,6 @@
 import json
 import os
 import warnings
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -39,13 +38,9 @@ from minikeras.layers import BatchNormalization, Dense
 from minikeras.models import load_model
 from minikeras.optimizers import Adam
 from minikeras.utils import plot_model
+from minikeras.viz import pictures_folder, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # running as a notebook
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 K.clear_session()
 np.random.seed(0)
@@ -98,7 +93,7 @@ def readable(value):
     return value
 
 
-def show(name, obj):
+def print_entry(name, obj):
     indent = "  " * name.count("/")
     if isinstance(obj, h5py.Dataset):
         print(f"{indent}{name.rsplit('/', 1)[-1]}  {obj.dtype} {obj.shape}")
@@ -115,7 +110,7 @@ with h5py.File(path, "r") as f:
     layer_classes = [layer["class_name"] for layer in config["config"]["layers"]]
     print("model_config:", config["class_name"], layer_classes)
     print("training_config:", training["optimizer_config"]["class_name"], training["loss"])
-    f.visititems(show)
+    f.visititems(print_entry)
 
     assert {"model_config", "training_config", "keras_version", "backend"} <= set(f.attrs)
     assert f.attrs["keras_version"] == b"2.2.4"
@@ -249,7 +244,7 @@ if real_keras is not None:
 K.clear_session()
 reloaded = load_model(str(path))
 assert [layer.name for layer in reloaded.layers] == ["dense_1", "batch_normalization_1", "dense_2"]
-plot_model(reloaded, to_file=str(OUT / "13_saved_model.svg"), show_shapes=True)
+show(plot_model(reloaded, to_file=str(OUT / "13_saved_model.svg"), show_shapes=True))
 plot_model(reloaded, to_file=str(OUT / "13_saved_model.png"), show_shapes=True)
 
 # %% [markdown]

@@ -69,8 +69,8 @@ class History(Callback):
 class Progbar:
     """Keras's progress bar: ``32/100 [=========>....................] - ETA: 1s - loss: 0.5``.
 
-    On a terminal the line is redrawn in place; elsewhere (a log, CI) only the finished
-    line is printed, so logs stay readable.
+    On a terminal or in Jupyter (a running ``ipykernel``, as Keras checks) the line is redrawn
+    in place; elsewhere (a log, CI) only the finished line is printed, so logs stay readable.
     """
 
     def __init__(self, target: int, width: int = 30, stream: Any = None) -> None:
@@ -78,7 +78,7 @@ class Progbar:
         self.width = width
         self.stream = stream or sys.stdout
         self.start = time.time()
-        self.dynamic = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.dynamic = (hasattr(self.stream, "isatty") and self.stream.isatty()) or "ipykernel" in sys.modules
 
     def line(self, current: int, values: dict[str, float], finished: bool) -> str:
         digits = len(str(self.target))

@@ -1,0 +1,59 @@
+"""The helpers that make one lesson file work as a script and as a notebook."""
+
+from __future__ import annotations
+
+import io
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from minikeras import graph as G
+from minikeras.callbacks import Progbar
+from minikeras.viz import in_notebook, pictures_folder, plot_graph, show
+
+
+def test_pictures_folder_next_to_the_script_or_in_the_notebook_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MINIKERAS_LESSON_OUT", raising=False)
+    script = tmp_path / "lessons" / "01_x.py"
+    assert pictures_folder(str(script)) == tmp_path / "lessons" / "_pictures"
+    assert (tmp_path / "lessons" / "_pictures").is_dir()
+    monkeypatch.chdir(tmp_path)
+    assert pictures_folder(None) == tmp_path / "_pictures"  # a notebook has no __file__
+    monkeypatch.setenv("MINIKERAS_LESSON_OUT", str(tmp_path / "out"))
+    assert pictures_folder(str(script)) == tmp_path / "out"
+
+
+def test_show_displays_only_in_a_kernel(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("IPython")
+    shown: list[object] = []
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    picture = plot_graph(G.constant(1.0) + 1)
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    assert not in_notebook() and show(picture) is picture and shown == []
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    assert show(picture) is picture and shown == [picture]
+    png = tmp_path / "a.png"
+    picture.save(str(png))
+    show(png)
+    assert type(shown[-1]).__name__ == "Image"
+    assert "image/svg+xml" in picture._repr_mimebundle_()
+
+
+def test_progbar_is_live_in_a_kernel_and_quiet_in_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    log = io.StringIO()
+    bar = Progbar(10, stream=log)
+    bar.update(5, {})
+    bar.update(10, {})
+    assert log.getvalue().count("\n") == 1 and "\r" not in log.getvalue()
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    live = io.StringIO()
+    bar = Progbar(10, stream=live)
+    bar.update(5, {})
+    bar.update(10, {})
+    assert live.getvalue().startswith("\r 5/10 [") and live.getvalue().count("\r") == 2
