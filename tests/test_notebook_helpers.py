@@ -57,3 +57,20 @@ def test_progbar_is_live_in_a_kernel_and_quiet_in_a_log(monkeypatch: pytest.Monk
     bar.update(5, {})
     bar.update(10, {})
     assert live.getvalue().startswith("\r 5/10 [") and live.getvalue().count("\r") == 2
+
+
+def test_a_model_shows_its_summary_as_a_table_in_a_notebook() -> None:
+    import minikeras as keras
+    from minikeras import backend as K
+    from minikeras.layers import Dense, Input, concatenate
+
+    K.clear_session()
+    model = keras.Sequential([Dense(8, input_shape=(4,), name="hidden"), Dense(2, name="out")])
+    page = model._repr_html_()
+    assert page.startswith("<p><b>Model: sequential_1</b></p><table>")
+    assert "<td>hidden (Dense)</td><td>(None, 8)</td><td>40</td>" in page
+    assert "Total params: 58<br>" in page and "Connected to" not in page
+    a, b = Input((3,), name="a"), Input((2,), name="b")
+    merged = keras.Model([a, b], Dense(1, name="d")(concatenate([a, b], name="m")), name="two<inputs>")
+    page = merged._repr_html_()
+    assert "Model: two&lt;inputs&gt;" in page and "<td>a[0][0]<br>b[0][0]</td>" in page

@@ -310,6 +310,12 @@ class Model(Network):
         """Weights from a save_weights or save file: by position, or by layer name."""
         saving.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
 
+    def _repr_html_(self) -> str:
+        """In a notebook, a model on its own shows its summary as a table."""
+        from ..engine.summary import summary_html
+
+        return summary_html(self)
+
     def to_json(self, **kwargs: Any) -> str:
         """The architecture as JSON, without weights (``kwargs`` go to ``json.dumps``)."""
         return saving.model_to_json(self, **kwargs)
