@@ -14,6 +14,14 @@ from minikeras.callbacks import Progbar
 from minikeras.viz import in_notebook, pictures_folder, plot_graph, show
 
 
+def in_a_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pretend to run in a Jupyter kernel: IPython's shell has a kernel."""
+    ipython = types.ModuleType("IPython")
+    shell = types.SimpleNamespace(kernel=object())
+    ipython.get_ipython = lambda: shell  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+
+
 def test_pictures_folder_next_to_the_script_or_in_the_notebook_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MINIKERAS_LESSON_OUT", raising=False)
@@ -33,9 +41,9 @@ def test_show_displays_only_in_a_kernel(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
     monkeypatch.setattr(IPython.display, "display", shown.append)
     picture = plot_graph(G.constant(1.0) + 1)
-    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # imported is not running
     assert not in_notebook() and show(picture) is picture and shown == []
-    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    in_a_kernel(monkeypatch)
     assert show(picture) is picture and shown == [picture]
     png = tmp_path / "a.png"
     picture.save(str(png))
@@ -45,13 +53,12 @@ def test_show_displays_only_in_a_kernel(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 
 def test_progbar_is_live_in_a_kernel_and_quiet_in_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
     log = io.StringIO()
     bar = Progbar(10, stream=log)
     bar.update(5, {})
     bar.update(10, {})
     assert log.getvalue().count("\n") == 1 and "\r" not in log.getvalue()
-    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    in_a_kernel(monkeypatch)
     live = io.StringIO()
     bar = Progbar(10, stream=live)
     bar.update(5, {})

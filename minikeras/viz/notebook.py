@@ -8,9 +8,10 @@ one lesson file works both ways.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TypeVar
+
+from ..callbacks import in_jupyter
 
 __all__ = ["in_notebook", "pictures_folder", "show"]
 
@@ -18,8 +19,8 @@ T = TypeVar("T")
 
 
 def in_notebook() -> bool:
-    """True inside a Jupyter kernel (which is what displays rich output), as Keras checks."""
-    return "ipykernel" in sys.modules
+    """True inside a Jupyter kernel, which is what displays rich output."""
+    return in_jupyter()
 
 
 def pictures_folder(script: str | os.PathLike[str] | None = None) -> Path:
