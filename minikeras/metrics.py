@@ -9,6 +9,7 @@ from . import backend as K
 from . import losses, objects
 from .graph import Tensor
 from .losses import mean_absolute_error, mean_squared_error
+from .objects import did_you_mean
 
 
 def binary_accuracy(y_true: Any, y_pred: Any) -> Tensor:
@@ -60,4 +61,8 @@ def get(identifier: Any) -> Callable[..., Any]:
             return losses.get(identifier)
         except ValueError:
             pass
-    raise ValueError(f"Unknown metric function: {identifier}. Known: {sorted(_METRICS)} and the losses")
+    hint = ""
+    if isinstance(identifier, str):  # "acc" and "accuracy" are resolved by compile, per output
+        hint = did_you_mean(identifier, [*_METRICS, "accuracy", "acc", *losses.known_names()])
+    raise ValueError(f"Unknown metric function: {identifier}.{hint} Known: {sorted(_METRICS)}, "
+                     "'accuracy' and the losses")

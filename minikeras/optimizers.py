@@ -8,6 +8,7 @@ The formulas are Keras 2's, exactly (Adam adds epsilon to the uncorrected ``sqrt
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 from . import backend as K
 from . import objects
 from .graph import Tensor, Variable
+from .objects import did_you_mean
 
 _NONE_GRADIENT = (
     "An operation has `None` for gradient. Please make sure that all of your ops have a "
@@ -71,6 +73,18 @@ class Optimizer:
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
         raise NotImplementedError
 
+    def _scope_of_updates(self) -> contextlib.AbstractContextManager[str]:
+        """The optimizer's own scope (``Adam/``), for its step's ops: a picture can fold them."""
+        return K.name_scope(self._scope + "/")
+
+    def _scope_of_update(self, p: Variable) -> contextlib.AbstractContextManager[str]:
+        """``Adam/update_dense_1_kernel/``: the ops updating ``p``, foldable into one box.
+
+        The gradients stay outside: they belong to the backward pass, not to the optimizer.
+        """
+        name = p.name.split(":")[0].replace("/", "_")
+        return K.name_scope(f"{self._scope}/update_{name}/")
+
     def get_gradients(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
         """``d loss / d p`` for each param, clipped; an unreachable param is an error."""
         grads = K.gradients(loss, params)
@@ -102,13 +116,15 @@ class Optimizer:
         grads = self.get_gradients(loss, params)
         accumulators = self._slots(params, "accumulator")
         self.weights = [self.iterations] + accumulators
-        self.updates = [K.update_add(self.iterations, 1)]
-        lr = self._decayed(self.lr)
+        with self._scope_of_updates():
+            self.updates = [K.update_add(self.iterations, 1)]
+            lr = self._decayed(self.lr)
         for p, g, a in zip(params, grads, accumulators):
-            new_a = accumulate(a, g)
-            self.updates.append(K.update(a, new_a))
-            new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)
-            self.updates.append(K.update(p, self._constrained(p, new_p)))
+            with self._scope_of_update(p):
+                new_a = accumulate(a, g)
+                self.updates.append(K.update(a, new_a))
+                new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)
+                self.updates.append(K.update(p, self._constrained(p, new_p)))
         return self.updates
 
     @staticmethod
@@ -167,22 +183,25 @@ class SGD(Optimizer):
 
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
         grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, 1)]
-        lr = self._decayed(self.lr)
+        with self._scope_of_updates():
+            self.updates = [K.update_add(self.iterations, 1)]
+            lr = self._decayed(self.lr)
         if self.initial_momentum == 0:
             # Plain SGD, as tf.keras builds it: no velocity slots, p -= lr * g. (Keras 2 kept
             # zero moments here; setting ``momentum`` later then has no effect.)
             self.weights = [self.iterations]
             for p, g in zip(params, grads):
-                self.updates.append(K.update(p, self._constrained(p, p - lr * g)))
+                with self._scope_of_update(p):
+                    self.updates.append(K.update(p, self._constrained(p, p - lr * g)))
             return self.updates
         moments = self._slots(params, "moment")
         self.weights = [self.iterations] + moments
         for p, g, m in zip(params, grads, moments):
-            v = self.momentum * m - lr * g
-            self.updates.append(K.update(m, v))
-            new_p = p + self.momentum * v - lr * g if self.nesterov else p + v
-            self.updates.append(K.update(p, self._constrained(p, new_p)))
+            with self._scope_of_update(p):
+                v = self.momentum * m - lr * g
+                self.updates.append(K.update(m, v))
+                new_p = p + self.momentum * v - lr * g if self.nesterov else p + v
+                self.updates.append(K.update(p, self._constrained(p, new_p)))
         return self.updates
 
     def get_config(self) -> dict[str, Any]:
@@ -254,28 +273,30 @@ class Adam(Optimizer):
         self.amsgrad = amsgrad
 
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
-        # TASK adam: build Keras 2's Adam step (iterations, m, v, vhat, params); return the updates
+        # TASK adam (after topo_sort): build Keras 2's Adam step (iterations, m, v, vhat, params) as updates
         grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, 1)]
-        lr = self._decayed(self.lr)
-        t = K.cast(self.iterations, K.floatx()) + 1
-        lr_t = lr * (K.sqrt(1.0 - K.pow(self.beta_2, t)) / (1.0 - K.pow(self.beta_1, t)))
+        with self._scope_of_updates():  # scopes name the ops (Adam/...): they compute nothing
+            self.updates = [K.update_add(self.iterations, 1)]
+            lr = self._decayed(self.lr)
+            t = K.cast(self.iterations, K.floatx()) + 1
+            lr_t = lr * (K.sqrt(1.0 - K.pow(self.beta_2, t)) / (1.0 - K.pow(self.beta_1, t)))
         ms = self._slots(params, "m")
         vs = self._slots(params, "v")
         vhats = self._slots(params, "vhat", shape=None if self.amsgrad else (1,))
         self.weights = [self.iterations] + ms + vs + vhats
         for p, g, m, v, vhat in zip(params, grads, ms, vs, vhats):
-            m_t = self.beta_1 * m + (1.0 - self.beta_1) * g
-            v_t = self.beta_2 * v + (1.0 - self.beta_2) * K.square(g)
-            if self.amsgrad:
-                vhat_t = K.maximum(vhat, v_t)
-                new_p = p - lr_t * m_t / (K.sqrt(vhat_t) + self.epsilon)
-                self.updates.append(K.update(vhat, vhat_t))
-            else:
-                new_p = p - lr_t * m_t / (K.sqrt(v_t) + self.epsilon)
-            self.updates.append(K.update(m, m_t))
-            self.updates.append(K.update(v, v_t))
-            self.updates.append(K.update(p, self._constrained(p, new_p)))
+            with self._scope_of_update(p):
+                m_t = self.beta_1 * m + (1.0 - self.beta_1) * g
+                v_t = self.beta_2 * v + (1.0 - self.beta_2) * K.square(g)
+                if self.amsgrad:
+                    vhat_t = K.maximum(vhat, v_t)
+                    new_p = p - lr_t * m_t / (K.sqrt(vhat_t) + self.epsilon)
+                    self.updates.append(K.update(vhat, vhat_t))
+                else:
+                    new_p = p - lr_t * m_t / (K.sqrt(v_t) + self.epsilon)
+                self.updates.append(K.update(m, m_t))
+                self.updates.append(K.update(v, v_t))
+                self.updates.append(K.update(p, self._constrained(p, new_p)))
         return self.updates
         # END TASK
 
@@ -299,7 +320,8 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
     name = config["class_name"]
     cls = objects.with_custom_objects(custom_objects).get(name) or _BY_NAME.get(name.lower())
     if cls is None:
-        raise ValueError(f"Unknown optimizer: {name}. Known: {sorted(c.__name__ for c in _BY_NAME.values())}")
+        known = sorted(c.__name__ for c in _BY_NAME.values())
+        raise ValueError(f"Unknown optimizer: {name}.{did_you_mean(name, _BY_NAME)} Known: {known}")
     return cls.from_config(dict(config.get("config", {})))
 
 

@@ -95,7 +95,7 @@ class Network(Layer):
 
     def _map_graph_network(self) -> None:
         """Find the nodes and layers between inputs and outputs, ordered by depth."""
-        # TASK layer_discovery: fill _network_nodes, _nodes_by_depth, _layers_by_depth and _layers (by depth)
+        # TASK layer_discovery (after topo_sort): fill _network_nodes, _nodes_by_depth, _layers(_by_depth)
         # Nodes in post-order (each after the nodes making its inputs), by an iterative
         # depth-first walk back from the outputs: a chain of 5,000 layers is no recursion.
         order: list[Node] = []
