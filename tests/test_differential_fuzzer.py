@@ -14,8 +14,11 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from minikeras import backend as K
 from minikeras import graph as G
 from minikeras.testing import OPS, Program, check_gradients, programs
 
@@ -77,3 +80,22 @@ def test_random_programs_with_an_unknown_batch_axis(drawn: Drawn) -> None:
     _assert_nodes_match(program, inputs, nodes, got)
     check_gradients(program, inputs, order=1, placeholder_shapes=unknown)
     check_gradients(program, inputs, order=2, atol=1e-5, placeholder_shapes=unknown)
+
+
+# --- what the fuzzer found --------------------------------------------------------------
+
+
+def test_found_a_donated_array_in_transposed_layout_changes_the_sum() -> None:
+    """Found by the fuzzer: ``tanh(transpose(x)) * R`` summed. The compiled plan wrote the
+    product into tanh's (transposed, Fortran-ordered) array while the reference loop made a
+    fresh C-ordered one; ``sum`` then added in another order and the last bits differed.
+    A donation now needs every input in C order."""
+    x = G.placeholder((1, 3, 3), dtype="float64")
+    r = np.random.default_rng(0).standard_normal((3, 3, 1))
+    total = G.sum(K.tanh(K.transpose(x)) * G.constant(r))
+    plan = G.Plan([total], feeds=[x])
+    for j in range(9):  # the points check_gradients visited
+        v = np.array([[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, 0.0]]])
+        v.reshape(-1)[j] += 1e-6
+        (got,) = plan.run({x: v})  # plans_run_both_ways: the compiled run must equal the reference
+        assert got == pytest.approx(np.sum(np.tanh(v.T) * r), rel=1e-12)
