@@ -99,3 +99,76 @@ def test_found_a_donated_array_in_transposed_layout_changes_the_sum() -> None:
         v.reshape(-1)[j] += 1e-6
         (got,) = plan.run({x: v})  # plans_run_both_ways: the compiled run must equal the reference
         assert got == pytest.approx(np.sum(np.tanh(v.T) * r), rel=1e-12)
+
+
+# --- kinks: where the derivative is defined, and where only a convention is --------------
+
+_kinks = settings(max_examples=max(_EXAMPLES // 5, 10))
+
+
+def _grads(f: object, values: list[np.ndarray]) -> list[np.ndarray]:
+    """The gradients of ``sum(f(*xs))`` at ``values``, from ``K.gradients``."""
+    xs = [K.placeholder(shape=v.shape, dtype="float64") for v in values]
+    grads = K.gradients(K.sum(f(*xs)), xs)  # type: ignore[operator]
+    return K.function(xs, grads)(values)
+
+
+@_kinks
+@given(st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]), min_size=1, max_size=6),
+       st.sampled_from(["logits", "sigmoid"]))
+def test_binary_crossentropy_at_a_logit_of_exactly_zero(targets: list[float], how: str) -> None:
+    """The loss is smooth at z = 0: gradient sigmoid(0) - t = 0.5 - t, second derivative
+    sigmoid'(0) = 1/4, checked directly and by finite differences (a Sigmoid's output is
+    read as its logits, so both ways meet the same op)."""
+    t = np.array(targets)
+    z = np.zeros_like(t)
+
+    def loss(x: G.Tensor) -> G.Tensor:
+        return K.binary_crossentropy(t, x, from_logits=True) if how == "logits" \
+            else K.binary_crossentropy(t, K.sigmoid(x))
+
+    (g,) = _grads(loss, [z])
+    np.testing.assert_allclose(g, 0.5 - t, rtol=0, atol=1e-15)
+    (h,) = _grads(lambda x: K.gradients(K.sum(loss(x)), [x])[0], [z])
+    np.testing.assert_allclose(h, np.full_like(t, 0.25), rtol=1e-12)
+    check_gradients(loss, [z], order=2)
+
+
+@_kinks
+@given(st.lists(st.sampled_from([0.0, 0.0, -1.5, 0.5, 2.0, 3.0]), min_size=1, max_size=5),
+       st.booleans())
+def test_prod_with_zeros_has_the_product_of_the_others_as_gradient(values: list[float], keepdims: bool) -> None:
+    """Exact at any number of zeros (not 0/0), and its own gradient too (order 2)."""
+    x = np.array(values).reshape(1, -1)
+    (g,) = _grads(lambda t: K.prod(t, axis=-1, keepdims=keepdims), [x])
+    others = [np.prod(np.delete(x[0], j)) for j in range(x.shape[1])]
+    np.testing.assert_array_equal(g, np.array([others]))
+    assert np.all(np.isfinite(g))
+    check_gradients(lambda t: K.prod(t, axis=-1, keepdims=keepdims), [x], order=2)
+
+
+@_kinks
+@given(st.lists(st.tuples(st.sampled_from([-1.0, 0.0, 2.0]), st.booleans()), min_size=1, max_size=6))
+def test_ties_in_maximum_and_minimum_send_the_gradient_to_the_first_argument(pairs: list[tuple[float, bool]]) -> None:
+    """TensorFlow's convention: ``x >= y`` (``x <= y`` for minimum) picks ``x``."""
+    a = np.array([v for v, _ in pairs])
+    b = np.array([v if tie else v + 1.0 for v, tie in pairs])
+    for f, first in ((K.maximum, a >= b), (K.minimum, a <= b)):
+        ga, gb = _grads(f, [a, b])
+        np.testing.assert_array_equal(ga, first.astype(float))
+        np.testing.assert_array_equal(gb, (~first).astype(float))
+
+
+def test_conventions_at_the_kinks_of_activations_follow_tensorflow() -> None:
+    """relu, abs at 0: gradient 0; elu at 0: 1; clip and hard_sigmoid: the bound itself
+    still passes the gradient (TF's clip_by_value is inclusive); a tie for ``max`` splits
+    the gradient evenly."""
+    zero = np.zeros(3)
+    np.testing.assert_array_equal(_grads(K.relu, [zero])[0], zero)
+    np.testing.assert_array_equal(_grads(K.abs, [zero])[0], zero)
+    np.testing.assert_array_equal(_grads(K.elu, [zero])[0], np.ones(3))
+    at_bounds = np.array([-2.5, 2.5])
+    np.testing.assert_allclose(_grads(K.hard_sigmoid, [at_bounds])[0], [0.2, 0.2])
+    np.testing.assert_array_equal(_grads(lambda x: K.clip(x, 0.0, 1.0), [np.array([0.0, 1.0])])[0], [1.0, 1.0])
+    tie = np.array([[1.0, 3.0, 3.0, 3.0]])
+    np.testing.assert_allclose(_grads(lambda x: K.max(x, axis=-1), [tie])[0], [[0, 1 / 3, 1 / 3, 1 / 3]])
