@@ -24,7 +24,7 @@ from minikeras.testing import OPS, Program, check_gradients, programs
 
 _PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
 # Sized so the whole module takes about 20 s in CI; `intense` runs many more.
-_EXAMPLES = {"ci": 150, "intense": 2000}.get(_PROFILE, 40)
+_EXAMPLES = {"ci": 120, "intense": 2000}.get(_PROFILE, 40)
 _fuzz = settings(max_examples=_EXAMPLES)
 
 Drawn = tuple[Program, list[np.ndarray]]
@@ -66,6 +66,22 @@ def test_random_programs_have_the_gradients_of_finite_differences(drawn: Drawn) 
     first = check_gradients(program, inputs, order=1)
     np.testing.assert_allclose(first.output, program.output_numpy(*inputs), rtol=1e-9, atol=1e-12)
     check_gradients(program, inputs, order=2, atol=1e-5)
+
+
+@settings(max_examples=max(_EXAMPLES // 3, 10))
+@given(programs())
+def test_random_programs_stay_in_float32(drawn: Drawn) -> None:
+    """Keras's default dtype: every node, value and gradient stays float32 (no silent
+    promotion to float64 on the way), and the values are NumPy's to float32 precision."""
+    program, inputs = drawn
+    xs = [G.placeholder(v.shape, dtype="float32") for v in inputs]
+    nodes = program.nodes(*xs)
+    grads = [g for g in K.gradients(program(*xs), xs) if g is not None]
+    got = G.Plan(nodes + grads, feeds=xs).run({x: v.astype(np.float32) for x, v in zip(xs, inputs)})
+    for tensor, value in zip(nodes + grads, got):
+        assert tensor.dtype == "float32" and np.asarray(value).dtype == np.float32, f"{tensor.name} of {program!r}"
+    for k, (value, want) in enumerate(zip(got, program.numpy(*inputs))):
+        np.testing.assert_allclose(value, want, rtol=2e-3, atol=2e-3, err_msg=f"node t{k} of {program!r}")
 
 
 # With an unknown batch axis (as Keras models have), shapes are read at run time. `dot` of

@@ -225,6 +225,11 @@ REDUCTIONS: dict[str, OpSpec] = {
 # Targets are constants drawn with the op; every loss reduces the last axis per sample.
 
 
+def _like(target: np.ndarray, x: Any) -> np.ndarray:
+    """The target in ``x``'s dtype, as a Keras model's ``y_true`` placeholder would be."""
+    return np.asarray(target, dtype=K.dtype(x))
+
+
 def _probabilities(draw: st.DrawFn, shape: Shape, one_hot: bool) -> np.ndarray:
     n = shape[-1]
     if one_hot:
@@ -245,8 +250,8 @@ def _cce_plan(draw: st.DrawFn, x: np.ndarray) -> Planned | None:
 
 def _cce_keras(x: Any, target: np.ndarray, how: str) -> Any:
     if how == "logits":
-        return K.categorical_crossentropy(target, x, from_logits=True)
-    return K.categorical_crossentropy(target, K.softmax(x) if how == "softmax" else K.sigmoid(x))
+        return K.categorical_crossentropy(_like(target, x), x, from_logits=True)
+    return K.categorical_crossentropy(_like(target, x), K.softmax(x) if how == "softmax" else K.sigmoid(x))
 
 
 def _cce_np(x: np.ndarray, target: np.ndarray, how: str) -> np.ndarray:
@@ -292,9 +297,10 @@ def _bce_plan(draw: st.DrawFn, x: np.ndarray) -> Planned | None:
 
 def _bce_keras(x: Any, target: np.ndarray, how: str) -> Any:
     if how == "logits":
-        return K.binary_crossentropy(target, x, from_logits=True)
+        return K.binary_crossentropy(_like(target, x), x, from_logits=True)
     # "probabilities" are not a Sigmoid op's output: the clipped path, kept inside (0.05, 0.95).
-    return K.binary_crossentropy(target, K.sigmoid(x) if how == "sigmoid" else 0.5 + 0.45 * K.tanh(x))
+    output = K.sigmoid(x) if how == "sigmoid" else 0.5 + 0.45 * K.tanh(x)
+    return K.binary_crossentropy(_like(target, x), output)
 
 
 def _bce_np(x: np.ndarray, target: np.ndarray, how: str) -> np.ndarray:
@@ -321,12 +327,12 @@ LOSSES: dict[str, OpSpec] = {
     "categorical_crossentropy": OpSpec(_cce_keras, _cce_np, _cce_plan, _cce_safe),
     "sparse_categorical_crossentropy": OpSpec(_sparse_keras, _sparse_np, _sparse_plan),
     "binary_crossentropy": OpSpec(_bce_keras, _bce_np, _bce_plan),
-    "mean_squared_error": OpSpec(lambda x, target: K.mean(K.square(x - target), axis=-1),
+    "mean_squared_error": OpSpec(lambda x, target: K.mean(K.square(x - _like(target, x)), axis=-1),
                                  lambda x, target: np.mean((x - target) ** 2, -1), _regression_plan),
-    "mean_absolute_error": OpSpec(lambda x, target: K.mean(K.abs(x - target), axis=-1),
+    "mean_absolute_error": OpSpec(lambda x, target: K.mean(K.abs(x - _like(target, x)), axis=-1),
                                   lambda x, target: np.mean(np.abs(x - target), -1), _regression_plan,
                                   lambda x, target: _far(x - target, 0.0)),
-    "hinge": OpSpec(lambda x, target: K.mean(K.maximum(1.0 - target * x, 0.0), axis=-1),
+    "hinge": OpSpec(lambda x, target: K.mean(K.maximum(1.0 - _like(target, x) * x, 0.0), axis=-1),
                     lambda x, target: np.mean(np.maximum(1 - target * x, 0), -1), _hinge_plan,
                     lambda x, target: _far(1 - target * x, 0.0)),
 }

@@ -66,7 +66,7 @@ class Program:
         outs = self.outputs
         if len(outs) == 1:
             return nodes[outs[0]]
-        return G.add_n([K.sum(nodes[k] * G.constant(self.weight(k))) for k in outs])
+        return G.add_n([K.sum(nodes[k] * G.constant(self.weight(k).astype(nodes[k].dtype))) for k in outs])
 
     def output_numpy(self, *xs: np.ndarray) -> np.ndarray:
         """What ``__call__`` computes, in NumPy."""
