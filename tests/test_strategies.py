@@ -173,7 +173,7 @@ def test_programs_use_every_op_and_reach_the_defined_kinks() -> None:
     kinks: set[str] = set()
 
     @_collecting
-    @given(programs(min_steps=6))
+    @given(programs(min_steps=8, max_steps=10))
     def collect(drawn: tuple[Program, list[np.ndarray]]) -> None:
         program, inputs = drawn
         values = program.numpy(*inputs)

@@ -85,6 +85,28 @@ def _unary(keras: Callable[..., Any], numpy: Callable[..., Any],
     return OpSpec(keras, numpy, _if(fits), (lambda x: _far(x, *kinks)) if kinks else (lambda x: True))
 
 
+def _relu_plan(draw: st.DrawFn, x: np.ndarray) -> Planned | None:
+    """Plain, leaky (``alpha``) or capped (``max_value``), as Keras 2's ``K.relu``."""
+    return {"alpha": draw(st.sampled_from([0.0, 0.1])), "max_value": draw(st.sampled_from([None, 1.0]))}, None
+
+
+def _relu_np(x: np.ndarray, alpha: float, max_value: float | None) -> np.ndarray:
+    y = np.where(x > 0, x, alpha * x)
+    return y if max_value is None else np.minimum(y, max_value)
+
+
+def _relu_safe(x: np.ndarray, alpha: float, max_value: float | None) -> bool:
+    return _far(x, 0.0) and (max_value is None or _far(x, max_value))
+
+
+def _elu_plan(draw: st.DrawFn, x: np.ndarray) -> Planned | None:
+    return {"alpha": draw(st.sampled_from([1.0, 0.5]))}, None
+
+
+def _elu_np(x: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
 def _pow_plan(draw: st.DrawFn, x: np.ndarray) -> Planned | None:
     a = draw(st.sampled_from([2, 3, 0.5, -1.0]))
     if (a == 0.5 and not np.all(x >= 0.1)) or (a == -1.0 and not np.all(np.abs(x) >= 0.5)):
@@ -147,8 +169,8 @@ ELEMENTWISE: dict[str, OpSpec] = {
     "sigmoid": _unary(K.sigmoid, _sigmoid),
     "softplus": _unary(K.softplus, lambda x: np.logaddexp(0.0, x)),
     "softsign": _unary(K.softsign, lambda x: x / (1 + np.abs(x)), lambda x: True, 0.0),
-    "relu": _unary(K.relu, lambda x: np.maximum(x, 0.0), lambda x: True, 0.0),
-    "elu": _unary(K.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))), lambda x: True, 0.0),
+    "relu": OpSpec(K.relu, _relu_np, _relu_plan, _relu_safe),
+    "elu": OpSpec(K.elu, _elu_np, _elu_plan, lambda x, alpha: _far(x, 0.0)),
     "hard_sigmoid": _unary(K.hard_sigmoid, lambda x: np.clip(0.2 * x + 0.5, 0, 1), lambda x: True, -2.5, 2.5),
     "abs": _unary(K.abs, np.abs, lambda x: True, 0.0),
     "negative": _unary(lambda x: -x, np.negative),

@@ -102,6 +102,10 @@ def _slice_plan(draw: st.DrawFn, x: np.ndarray) -> Planned | None:
         ends = st.none() | st.integers(-d - 1, d + 1)
         step = draw(st.none() | st.sampled_from([1, 2, -1, -2]))
         key.append(slice(draw(ends), draw(ends), step))
+    if x.ndim < 3 and draw(st.integers(0, 3)) == 0:
+        key.insert(draw(st.integers(0, len(key))), None)  # a new axis
+    if draw(st.integers(0, 3)) == 0:
+        key.insert(draw(st.integers(0, len(key))), Ellipsis)
     if np.asarray(x[tuple(key)]).size == 0:
         return None  # an empty slice has nothing to check
     return {"key": tuple(key)}, None
@@ -157,7 +161,31 @@ def _batch_dot_keras(x: Any, y: Any, axes: Any) -> Any:
     return K.batch_dot(x, y) if axes is None else K.batch_dot(x, y, axes=axes)
 
 
+def _bias_plan(draw: st.DrawFn, x: np.ndarray) -> Planned | None:
+    """A bias of the last axis (Keras's channels_last) for an ``x`` of rank >= 2."""
+    return ({}, x.shape[-1:]) if x.ndim >= 2 else None
+
+
+def _switch_plan(draw: st.DrawFn, x: np.ndarray) -> Planned | None:
+    """A fixed condition of the leading axes (Keras lines it up with them), and an ``else``."""
+    if not x.ndim:
+        return None
+    rank = draw(st.integers(1, x.ndim))
+    size = math.prod(x.shape[:rank])
+    cond = np.array(draw(st.lists(st.booleans(), min_size=size, max_size=size))).reshape(x.shape[:rank])
+    return {"condition": cond}, x.shape
+
+
+def _switch_np(a: np.ndarray, b: np.ndarray, condition: np.ndarray) -> np.ndarray:
+    return np.where(condition.reshape(condition.shape + (1,) * (a.ndim - condition.ndim)), a, b)
+
+
 SHAPE_OPS: dict[str, OpSpec] = {
+    "flatten": OpSpec(K.flatten, lambda x: np.reshape(x, -1), lambda draw, x: ({}, None)),
+    "batch_flatten": OpSpec(K.batch_flatten, lambda x: np.reshape(x, (x.shape[0], -1)),
+                            lambda draw, x: ({}, None) if x.ndim >= 2 else None),
+    "bias_add": OpSpec(K.bias_add, lambda x, b: x + b, _bias_plan, arity=2),
+    "switch": OpSpec(lambda a, b, condition: K.switch(condition, a, b), _switch_np, _switch_plan, arity=2),
     "reshape": OpSpec(K.reshape, lambda x, shape: np.reshape(x, shape), _reshape_plan),
     "transpose": OpSpec(K.transpose, np.transpose, lambda draw, x: ({}, None)),
     "permute_dimensions": OpSpec(K.permute_dimensions, lambda x, pattern: np.transpose(x, pattern),
