@@ -61,6 +61,22 @@ def test_random_programs_compute_what_numpy_computes(drawn: Drawn) -> None:
 
 @_fuzz
 @given(programs())
+def test_what_a_run_fetches_does_not_change_its_values(drawn: Drawn) -> None:
+    """Every node and every gradient fetched by one run (sharing arrays, some written in
+    place) are bit for bit what runs of the gradients alone and of each node alone give."""
+    program, inputs = drawn
+    xs = [G.placeholder(v.shape, dtype="float64") for v in inputs]
+    feed = dict(zip(xs, inputs))
+    nodes = program.nodes(*xs)
+    grads = [g for g in G.gradients(program(*xs), xs) if g is not None]
+    together = G.Plan(nodes + grads, feeds=xs).run(feed)
+    alone = G.Plan(grads, feeds=xs).run(feed) + [G.Plan([t], feeds=xs).run(feed)[0] for t in nodes]
+    for tensor, a, b in zip(grads + nodes, alone, together[len(nodes):] + together[:len(nodes)]):
+        np.testing.assert_array_equal(a, b, err_msg=f"{tensor.name} of {program!r}")
+
+
+@_fuzz
+@given(programs())
 def test_random_programs_have_the_gradients_of_finite_differences(drawn: Drawn) -> None:
     program, inputs = drawn
     first = check_gradients(program, inputs, order=1)
