@@ -174,6 +174,9 @@ ELEMENTWISE: dict[str, OpSpec] = {
     "hard_sigmoid": _unary(K.hard_sigmoid, lambda x: np.clip(0.2 * x + 0.5, 0, 1), lambda x: True, -2.5, 2.5),
     "abs": _unary(K.abs, np.abs, lambda x: True, 0.0),
     "negative": _unary(lambda x: -x, np.negative),
+    # Large logits (a confident sample) for the cross-entropies, softplus, sigmoid, softmax.
+    "scale": OpSpec(lambda x, c: x * c, lambda x, c: x * c,
+                    lambda draw, x: ({"c": draw(st.sampled_from([-20.0, 0.1, 20.0]))}, None)),
     "square": _unary(K.square, np.square),
     "exp": _unary(K.exp, np.exp, lambda x: bool(np.all(x <= 2.5))),
     "log": _unary(K.log, np.log, lambda x: bool(np.all(x >= 0.1))),
