@@ -101,10 +101,12 @@ def test_random_programs_stay_in_float32(drawn: Drawn) -> None:
 
 
 # With an unknown batch axis (as Keras models have), shapes are read at run time. `dot` of
-# two tensors with unknown leading axes needs a reshape to a run-time shape, which the graph
-# does not have (it says so); the others must give the same numbers.
+# two tensors with unknown leading axes, and `batch_flatten` of one whose unknown axis was
+# moved off axis 0, need a reshape to a shape computed at run time, which the graph does not
+# have (they say so, naming the tensor); every other op must give the same numbers.
+_STATIC_RESHAPES = {"dot", "batch_flatten"}
 @settings(max_examples=max(_EXAMPLES // 3, 10))
-@given(programs(ops=tuple(name for name in OPS if name != "dot")))
+@given(programs(ops=tuple(name for name in OPS if name not in _STATIC_RESHAPES)))
 def test_random_programs_with_an_unknown_batch_axis(drawn: Drawn) -> None:
     program, inputs = drawn
     unknown = [(None,) + v.shape[1:] if v.ndim else () for v in inputs]
