@@ -58,10 +58,11 @@ def normalize_model_config(data: Any, custom_objects: dict[str, Any] | None = No
 
     Raises ``ValueError`` naming the layer and the option when something cannot be expressed.
     """
-    return _entry(data, custom_objects or {})
+    return normalize_entry(data, custom_objects or {})
 
 
-def _entry(data: Any, custom: dict[str, Any]) -> dict[str, Any]:
+def normalize_entry(data: Any, custom: dict[str, Any]) -> dict[str, Any]:
+    """One ``{"class_name", "config"}`` entry (a layer, or a model and its layers) in minikeras's form."""
     if not isinstance(data, dict) or "class_name" not in data:
         raise ValueError(f"Improper config format: {str(data)[:200]}. Expected a dict with "
                          "'class_name' and 'config'.")
@@ -69,7 +70,7 @@ def _entry(data: Any, custom: dict[str, Any]) -> dict[str, Any]:
     class_name, config = legacy_layer(class_name, data.get("config", {}))
     if isinstance(config, dict) and "layers" in config and "input_layers" in config:
         config = _functional(config, custom)
-    elif class_name == "Sequential" or isinstance(config, list):
+    elif class_name == "Sequential":
         config = _sequential(config, custom)
     elif isinstance(config, dict):
         config = _layer(class_name, config, custom)
@@ -84,7 +85,7 @@ def _entry(data: Any, custom: dict[str, Any]) -> dict[str, Any]:
 def _sequential(config: Any, custom: dict[str, Any]) -> dict[str, Any]:
     if isinstance(config, list):  # Keras 1 and early Keras 2 stored only the list of layers
         config = {"layers": config}
-    layers = [_entry(e, custom) for e in config["layers"]]
+    layers = [normalize_entry(e, custom) for e in config["layers"]]
     shape = config.get("build_input_shape")
     if (layers and shape is not None and layers[0]["class_name"] != "InputLayer"
             and "batch_input_shape" not in layers[0]["config"]):
@@ -122,7 +123,7 @@ def _functional(config: dict[str, Any], custom: dict[str, Any]) -> dict[str, Any
 
     layers = []
     for e in raw:
-        entry = _entry(e, custom)
+        entry = normalize_entry(e, custom)
         layers.append({"name": name_of(e), "class_name": entry["class_name"], "config": entry["config"],
                        "inbound_nodes": [_node(node, inbound_ref, name_of(e))
                                          for node in (e.get("inbound_nodes") or [])]})
