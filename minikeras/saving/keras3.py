@@ -85,6 +85,9 @@ def normalize_entry(data: Any, custom: dict[str, Any]) -> dict[str, Any]:
 def _sequential(config: Any, custom: dict[str, Any]) -> dict[str, Any]:
     if isinstance(config, list):  # Keras 1 and early Keras 2 stored only the list of layers
         config = {"layers": config}
+    if not isinstance(config.get("layers"), list):
+        raise ValueError(f"the field 'layers' of a Sequential should be a list of layer configs, found "
+                         f"{str(config.get('layers'))[:60]}.")
     layers = [normalize_entry(e, custom) for e in config["layers"]]
     shape = config.get("build_input_shape")
     if (layers and shape is not None and layers[0]["class_name"] != "InputLayer"
@@ -112,7 +115,8 @@ def _functional(config: dict[str, Any], custom: dict[str, Any]) -> dict[str, Any
     keras3 = any(isinstance(node, dict) for node in nodes)
     # Keras 3 numbers a nested model's calls from 0 in inbound nodes; Keras 2 from 1, its
     # node 0 being the model's own (never an input of another layer): a 0 tells them apart.
-    from_zero = keras3 or any(ref[0] in models and ref[1] == 0 for node in nodes for ref in node)
+    from_zero = keras3 or any(isinstance(ref, (list, tuple)) and len(ref) > 1 and ref[0] in models
+                              and ref[1] == 0 for node in nodes if isinstance(node, list) for ref in node)
 
     def inbound_ref(name: str, node_index: int, tensor_index: int) -> list[Any]:
         return [name, int(node_index) + (1 if from_zero and name in models else 0), int(tensor_index)]
@@ -162,7 +166,10 @@ def _node(node: Any, ref: Callable[..., list[Any]], layer: str) -> list[list[Any
         kwargs = _call_kwargs(node.get("kwargs") or {}, layer)
         return [ref(*history) + [kwargs] for history in tensors]
     entries = []
-    for entry in node:
+    for entry in node if isinstance(node, list) else [node]:
+        if not (isinstance(entry, (list, tuple)) and 3 <= len(entry) <= 4):
+            raise ValueError(f"Layer {layer!r}: an entry of 'inbound_nodes' should be [layer name, node "
+                             f"index, tensor index, kwargs], found {str(entry)[:60]}.")
         kwargs = _call_kwargs(entry[3] if len(entry) > 3 else {}, layer)
         entries.append(ref(entry[0], entry[1], entry[2]) + [kwargs])
     return entries

@@ -71,8 +71,8 @@ def _culprit(error: BaseException) -> str:
 
 
 def _describe(error: BaseException) -> str:
-    if isinstance(error, KeyError):
-        return f"the field {error.args[0]!r} is missing (KeyError)" if error.args else "KeyError"
+    if isinstance(error, KeyError) and error.args and isinstance(error.args[0], str):
+        return f"the field {error.args[0]!r} is missing (KeyError)"
     if isinstance(error, RecursionError):
         return "the config nests too deeply to be built (RecursionError)"
     text = str(error) or type(error).__name__
