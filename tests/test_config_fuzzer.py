@@ -44,10 +44,11 @@ def originals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[dict[st
         model.save(h5)
         model.save(keras)
         with h5py.File(h5, "r") as f:
-            h5_config = json.loads(f.attrs["model_config"])
+            h5_configs = {name: json.loads(f.attrs[name]) for name in ("model_config", "training_config")
+                          if name in f.attrs}
         with zipfile.ZipFile(keras) as z:
             keras_config = json.loads(z.read("config.json"))
-        out.append({"h5": h5, "keras": keras, "h5_config": h5_config, "keras_config": keras_config,
+        out.append({"h5": h5, "keras": keras, "h5_configs": h5_configs, "keras_config": keras_config,
                     "json_config": json.loads(model.to_json())})
     K.clear_session()
     yield out
@@ -140,11 +141,12 @@ def _load_or_refuse(path: Path) -> None:
 def test_mutated_h5_files(originals: list[dict[str, Any]], tmp_path: Path, data: st.DataObject,
                           which: int) -> None:
     original = originals[which]
-    config = data.draw(mutations(original["h5_config"]), label="model_config")
+    name = data.draw(st.sampled_from(sorted(original["h5_configs"])), label="attribute")
+    config = data.draw(mutations(original["h5_configs"][name]), label=name)
     path = tmp_path / "fuzzed.h5"
     shutil.copyfile(original["h5"], path)
     with h5py.File(path, "a") as f:
-        f.attrs["model_config"] = json.dumps(config).encode()
+        f.attrs[name] = json.dumps(config).encode()
     K.clear_session()
     _load_or_refuse(path)
 

@@ -204,13 +204,15 @@ def load_keras(filepath: Any, custom_objects: dict[str, Any] | None = None, comp
                 raise
             raise ModelFileError(f"{f.filename}: {e}") from e
         if compile_config:
-            try:
+            try:  # the training function is built only when the optimizer state is restored
                 compile_from_training_config(model, training_config_from_compile_config(compile_config),
                                              custom_objects)
+                problem = read_optimizer(f, model, uses_learning_rate_variable(compile_config))
             except MALFORMED as e:
+                if isinstance(e, ModelFileError):
+                    raise
                 raise ModelFileError(f"{where}: the model was saved compiled, but cannot be compiled again: "
                                      f"{e}. Pass compile=False to load it uncompiled.") from e
-            problem = read_optimizer(f, model, uses_learning_rate_variable(compile_config))
             if problem is not None:
                 warnings.warn(f"{path}: the optimizer state was not restored ({problem}); training "
                               "continues from a fresh optimizer state.", stacklevel=3)

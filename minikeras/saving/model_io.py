@@ -192,13 +192,15 @@ def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None, comp
         load_weights_from_group(get_group(f, "model_weights"), model.layers, model.name)
         training = _json_attr(f, "training_config") if compile else None
         if training is not None:
-            try:
+            try:  # the training function is built only when the optimizer state is restored
                 compile_from_training_config(model, training, custom_objects)
+                _restore_optimizer(f, model)
             except MALFORMED as e:
+                if isinstance(e, ModelFileError):
+                    raise
                 raise fail(f, f"the model was saved compiled, but cannot be compiled again: {e}. Pass "
                            "compile=False to load it uncompiled (and compile it yourself), or "
                            "custom_objects for a loss, metric or optimizer of your own.") from e
-            _restore_optimizer(f, model)
     return model
 
 
