@@ -38,7 +38,7 @@ from .keras3_weights import (
 )
 from .rebuild import MALFORMED, rebuild_model
 from .training import compile_from_training_config
-from .weight_check import WeightCheck, dataset_bytes
+from .weight_check import WeightCheck, dataset_values
 
 #: The Keras 3 release whose archive layout minikeras writes (and was checked against).
 KERAS3_VERSION = "3.15.1"
@@ -174,9 +174,9 @@ def save_keras(model: Any, filepath: Any, overwrite: bool = True, include_optimi
                              WEIGHTS: buffer.getvalue()}, overwrite)
 
 
-def _layer_weight_bytes(f: h5py.File) -> int:
-    """The bytes of the layers' weights in ``model.weights.h5`` (not the optimizer's), unread."""
-    return sum(dataset_bytes(f[key]) for key in f if key != "optimizer"
+def _layer_weight_values(f: h5py.File) -> int:
+    """How many values the layers' weights in ``model.weights.h5`` hold (not the optimizer's), unread."""
+    return sum(dataset_values(f[key]) for key in f if key != "optimizer"
                and isinstance(f.get(key, getlink=True), h5py.HardLink) and isinstance(f[key], h5py.Group))
 
 
@@ -189,7 +189,7 @@ def load_keras(filepath: Any, custom_objects: dict[str, Any] | None = None, comp
     where = f"{path}: member {CONFIG!r}"
     compile_config = entry.get("compile_config") if compile and isinstance(entry, dict) else None
     with h5py.File(io.BytesIO(members[WEIGHTS]), "r") as f, relabeled(f, f"{path}: member {WEIGHTS!r}"):
-        held = _layer_weight_bytes(f)
+        held = _layer_weight_values(f)
     try:
         model = rebuild_model(entry, custom_objects, safe_mode, WeightCheck(held))
     except ModelFileError:

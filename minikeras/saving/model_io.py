@@ -52,7 +52,7 @@ from .keras_archive import load_keras, load_keras_weights, save_keras
 from .portable import portable_model_config
 from .rebuild import MALFORMED, rebuild_model
 from .training import compile_from_training_config, training_config
-from .weight_check import WeightCheck, dataset_bytes
+from .weight_check import WeightCheck, dataset_values
 from .weights import (
     KERAS_VERSION,
     load_weights_from_group,
@@ -180,7 +180,7 @@ def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None, comp
             raise fail(f, "no model config found (the root attribute 'model_config' is missing): it is "
                        "not a model saved by model.save().")
         weights = get_group(f, "model_weights") if "model_weights" in f else None
-        check = WeightCheck(dataset_bytes(weights) if weights is not None else 0)
+        check = WeightCheck(dataset_values(weights) if weights is not None else 0)
         try:
             model = rebuild_model(config, custom_objects, safe_mode, check)
         except ModelFileError:

@@ -5,9 +5,9 @@ A config is a few bytes of JSON; the weights it declares can be any size. A 1 kB
 declares a ``Dense`` of 4,000,000,000 units would make ``add_weight`` allocate 64 GB (and
 fill it with random numbers) before the loader ever compares it with the file. So while
 ``saving`` rebuilds a model it sets the engine's ``WEIGHT_CHECK`` to one of these objects:
-with a file, each declared weight must be one of the weights the file holds (their shapes
-are read from HDF5's metadata, no data is read); without one (``model_from_json``), all of
-them together must fit in memory.
+the weights declared must not hold more values, all together, than the file's weights (counted
+from HDF5's metadata: no data is read), nor more bytes than the machine's memory, which is all
+``model_from_json`` can check.
 """
 
 from __future__ import annotations
@@ -43,19 +43,22 @@ def memory_bytes() -> int:
         return 16 << 30
 
 
-#: Declared weights may exceed what the file holds by this much before they are refused, so
-#: that a small mismatch reaches the weight loader, whose message names both shapes.
-SLACK_BYTES = 1 << 20
+#: Declared weights may exceed what the file holds by this many values before they are
+#: refused, so that a small mismatch reaches the weight loader, whose message names both shapes.
+SLACK_VALUES = 1 << 18
 
 
-def dataset_bytes(group: h5py.Group) -> int:
-    """The bytes of every dataset of numbers under ``group`` (from metadata: nothing is read)."""
+def dataset_values(group: h5py.Group) -> int:
+    """How many numbers the datasets under ``group`` hold (from metadata: nothing is read).
+
+    Values, not bytes: a file may store float16 what minikeras builds as float32.
+    """
     total = 0
 
     def visit(_: str, obj: Any) -> None:
         nonlocal total
         if isinstance(obj, h5py.Dataset) and obj.shape is not None and obj.dtype.kind in "biuf":
-            total += math.prod(obj.shape) * obj.dtype.itemsize
+            total += math.prod(obj.shape)
 
     group.visititems(visit)
     return total
@@ -64,14 +67,15 @@ def dataset_bytes(group: h5py.Group) -> int:
 class WeightCheck:
     """Called as ``check(layer, name, shape, dtype)`` before each weight is allocated.
 
-    ``held``: the bytes of the layer weights in the file, or ``None`` when there is no file.
-    The weights a config declares must fit, all together, into what the file holds (a loaded
-    model takes every weight from the file) or, without a file, into the machine's memory.
+    ``held``: how many values the file's layer weights hold, or ``None`` when there is no file.
+    The weights a config declares must fit, all together, into the machine's memory and into
+    what the file holds (a loaded model takes every weight from the file).
     """
 
     def __init__(self, held: int | None) -> None:
         self.held = held
-        self.budget = memory_bytes() if held is None else held + SLACK_BYTES
+        self.memory = memory_bytes()
+        self.values = 0 if held is None else held + SLACK_VALUES
 
     def __call__(self, layer: Layer, name: str, shape: tuple[Any, ...], dtype: str) -> None:
         label = f"layer {layer.name!r} ({type(layer).__name__})"
@@ -80,17 +84,19 @@ class WeightCheck:
             raise ConfigError(f"{label} declares its weight {name!r} with shape {shape}: a size must be an "
                               f"integer >= 0, {bad[0]!r} is not.{_suspects(layer, bad)}")
         dims = tuple(int(d) for d in shape)
-        size = math.prod(dims) * np.dtype(dtype).itemsize
-        if size > self.budget:
-            hint = _suspects(layer, [d for d in dims if d > 1])
-            declared = f"{label} declares its weight {name!r} with shape {dims} ({_bytes(size)})"
-            if self.held is None:
-                raise ConfigError(f"{declared}, more than this machine's memory can hold: refusing to "
-                                  f"allocate it.{hint}")
-            raise ConfigError(f"{declared}, more than the file holds: its layer weights are "
-                              f"{_bytes(self.held)} in all. The model config does not match the file's "
-                              f"weights (it was edited or damaged); refusing to allocate it.{hint}")
-        self.budget -= size
+        values = math.prod(dims)
+        size = values * np.dtype(dtype).itemsize
+        hint = _suspects(layer, [d for d in dims if d > 1])
+        declared = f"{label} declares its weight {name!r} with shape {dims} ({_bytes(size)})"
+        if self.held is not None and values > self.values:
+            raise ConfigError(f"{declared}, more than the file holds: its layer weights are {self.held:,} "
+                              f"values in all. The model config does not match the file's weights (it was "
+                              f"edited or damaged); refusing to allocate it.{hint}")
+        if size > self.memory:
+            raise ConfigError(f"{declared}, more than this machine's memory can hold: refusing to allocate "
+                              f"it.{hint}")
+        self.memory -= size
+        self.values -= values
 
 
 def _suspects(layer: Layer, dims: list[Any]) -> str:
