@@ -84,9 +84,9 @@ def as_config_error(what: str) -> Iterator[None]:
     """Errors raised in the block as ``ConfigError("<what>: <layer>: <problem>")``."""
     try:
         yield
-    except (ConfigError, ModelFileError) as e:
-        if isinstance(e, ModelFileError):
-            raise
+    except ModelFileError:
+        raise
+    except ConfigError as e:  # already names the layer and the field
         raise ConfigError(f"{what}: {e}") from e
     except MALFORMED as e:
         raise ConfigError(f"{what}: {_culprit(e)}{_describe(e)}") from e
