@@ -112,6 +112,31 @@ def _ref(ref: Any, field: str, label: str, names: set[str], longest: int) -> Non
                           "does not have.")
 
 
+def raw_functional_layers(layers: Any) -> list[dict[str, Any]]:
+    """A functional config's ``layers`` as written (any Keras's form), each checked to be a dict
+    with a name before ``keras3.py`` reads it."""
+    if not isinstance(layers, list):
+        raise ValueError(f"the field 'layers' of a model should be a list, found {str(layers)[:60]}.")
+    for i, e in enumerate(layers):
+        config = e.get("config") if isinstance(e, dict) else None
+        name = e.get("name") or (config.get("name") if isinstance(config, dict) else None) \
+            if isinstance(e, dict) else None
+        if not (isinstance(name, str) and isinstance(e.get("class_name"), str)
+                and isinstance(e.get("inbound_nodes") or [], list) and isinstance(config or {}, dict)):
+            raise ValueError(f"layer #{i} of the model should be a dict with a 'name' and a 'class_name' "
+                             f"(strings), 'config' (a dict) and 'inbound_nodes' (a list), found {e!s:.80}.")
+    return layers
+
+
+def node_history(parts: Any, field: str) -> tuple[str, int, int]:
+    """``[layer name, node index, tensor index]``, checked."""
+    if not (len(parts) == 3 and isinstance(parts[0], str) and all(
+            isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in parts[1:])):
+        raise ValueError(f"an entry of {field!r} should be [layer name, node index, tensor index], found "
+                         f"{str(list(parts))[:60]}.")
+    return parts[0], parts[1], parts[2]
+
+
 # --- layers: each field against its constructor ----------------------------------------------
 
 
