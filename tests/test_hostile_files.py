@@ -18,7 +18,7 @@ import h5py
 import pytest
 
 from minikeras import saving
-from minikeras.layers import Dense, Dropout, Input
+from minikeras.layers import Dense, Dropout, Embedding, Input
 from minikeras.models import Model, Sequential
 from minikeras.saving import ModelFileError
 from minikeras.saving.json_text import MAX_JSON_DEPTH
@@ -249,3 +249,17 @@ def test_a_file_locked_by_another_process_is_reported_as_locked(tmp_path: Path) 
     finally:
         writer.communicate("", timeout=30)
     assert saving.load_model(path).count_params() == 51
+
+
+def test_errors_from_deep_inside_name_the_layer() -> None:
+    """An initializer option nested 40 lists deep (within the JSON limit) makes numpy raise a
+    RuntimeError while the weight is filled: reported as a ValueError naming the layer."""
+    x = Input((3,), dtype="int32")
+    config = json.loads(Model(x, Embedding(5, 2, name="words")(x)).to_json())
+    value: Any = -0.05
+    for _ in range(40):
+        value = [value]
+    config["config"]["layers"][1]["config"]["embeddings_initializer"]["config"]["minval"] = value
+    with pytest.raises(ValueError, match=r"cannot rebuild the model from its config: layer 'words' "
+                                         r"\(Embedding\): .*\(RuntimeError\)"):
+        saving.model_from_json(json.dumps(config))

@@ -22,9 +22,10 @@ from .hdf5 import ModelFileError
 from .keras3 import normalize_entry, normalize_model_config
 from .weight_check import WeightCheck, checking_weights
 
-#: What building from a malformed config raises from deep inside (MemoryError: numpy
-#: refusing a huge array a config asked for).
-MALFORMED = (TypeError, KeyError, AttributeError, IndexError, ValueError, RecursionError, OverflowError,
+#: What building from a malformed config raises from deep inside (MemoryError: numpy refusing
+#: a huge array a config asked for; RuntimeError: numpy given a list nested 33 deep, and
+#: RecursionError, which is one).
+MALFORMED = (TypeError, KeyError, AttributeError, IndexError, ValueError, RuntimeError, OverflowError,
              ZeroDivisionError, MemoryError)
 
 
