@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,12 @@ LAYER_CLASSES: dict[str, type[Layer]] = {}
 
 _ALLOWED_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "dtype", "name", "trainable",
                    "weights", "input_dtype"}
+
+#: Set while a model is rebuilt from a file (by ``saving``): ``check(layer, name, shape, dtype)``
+#: runs before a weight is allocated and raises if the file cannot hold such a weight, so a
+#: small config cannot make ``add_weight`` allocate gigabytes.
+WEIGHT_CHECK: ContextVar[Callable[[Layer, str, tuple[Any, ...], str], None] | None] = \
+    ContextVar("WEIGHT_CHECK", default=None)
 
 
 def to_snake_case(name: str) -> str:
@@ -124,6 +131,9 @@ class Layer:
                    trainable: bool = True, constraint: Any = None) -> Variable:
         """Create a variable named ``<layer>/<name>:0`` from ``initializer(shape, dtype)``."""
         dtype = dtype or self.dtype
+        check = WEIGHT_CHECK.get()
+        if check is not None:
+            check(self, name, tuple(shape), dtype)
         shape = tuple(int(d) for d in shape)
         value = np.zeros(shape) if initializer is None else initializer(shape, dtype=dtype)
         if isinstance(value, Tensor):
