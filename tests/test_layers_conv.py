@@ -91,7 +91,9 @@ def test_conv2d_names_weights_and_op_chain() -> None:
     assert layer.name == "conv2d_1"
     assert y.name == "conv2d_1/Relu:0"
     assert y.op.inputs[0].name == "conv2d_1/BiasAdd:0"
-    assert y.op.inputs[0].op.inputs[0].name == "conv2d_1/Conv2D:0"
+    conv = y.op.inputs[0].op.inputs[0]  # the rows of every window times the kernel
+    assert [conv.op.type, conv.op.inputs[0].op.type] == ["Reshape", "MatMul"]
+    assert conv.op.inputs[0].op.inputs[0].op.inputs[0].name == "conv2d_1/Im2Col:0"
     assert [(w.name, w.shape) for w in layer.weights] == [("conv2d_1/kernel:0", (3, 3, 2, 4)),
                                                           ("conv2d_1/bias:0", (4,))]
     assert Conv2D(4, 3)(x).name == "conv2d_2/BiasAdd:0"  # linear stops at BiasAdd
