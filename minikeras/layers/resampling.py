@@ -141,12 +141,18 @@ class _ZeroPadding(_Resample):
 
 
 class ZeroPadding1D(_ZeroPadding):
-    """Zeros before and after the steps: ``padding`` an int or ``(before, after)``."""
+    """Zeros before and after the steps: ``padding`` an int or ``(before, after)``.
+
+    ``data_format`` is accepted for files Keras 3 wrote (it always says ``"channels_last"``
+    there); Keras 2.2's layer has none, so the config leaves it out."""
 
     rank = 1
 
-    def __init__(self, padding: Any = 1, **kwargs: Any) -> None:
-        super().__init__(padding, "channels_last", **kwargs)
+    def __init__(self, padding: Any = 1, data_format: str = "channels_last", **kwargs: Any) -> None:
+        if data_format != "channels_last":
+            raise ValueError(f"ZeroPadding1D pads (batch, steps, features) inputs: data_format must be "
+                             f"'channels_last', got {data_format!r}")
+        super().__init__(padding, data_format, **kwargs)
 
 
 class ZeroPadding2D(_ZeroPadding):

@@ -8,6 +8,7 @@ the same slices. The max-pool gradient takes the forward's output ``y`` (as Tens
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -91,15 +92,18 @@ class MaxPool(Pool):
         return [MaxPoolGrad.apply(self.inputs[0], self.y, gy, **self.attrs)]
 
 
-def winners(op: Pool, x: np.ndarray, y: np.ndarray, g: Geometry) -> list[np.ndarray]:
-    """Per tap, a mask of the windows whose first maximum it is (ties go to the earliest tap)."""
-    masks, taken = [], np.zeros(y.shape, dtype=bool)
-    for tap in op.taps(pad_spatial(x, g.pads, _lowest(x.dtype)), g):
-        mask = tap == y
-        mask &= ~taken
-        taken |= mask
-        masks.append(mask)
-    return masks
+def winners(op: Pool, x: np.ndarray, y: np.ndarray, g: Geometry) -> Iterator[tuple[int, np.ndarray]]:
+    """Per tap, a mask of the windows whose first maximum it is (ties go to the earliest tap).
+
+    One mask buffer serves every tap (use each before asking for the next): ``free`` marks
+    the windows still without a winner, so a tap wins where it equals ``y`` and is free.
+    """
+    mask, free = np.empty(y.shape, dtype=bool), np.ones(y.shape, dtype=bool)
+    for t, tap in enumerate(op.taps(pad_spatial(x, g.pads, _lowest(x.dtype)), g)):
+        np.equal(tap, y, out=mask)
+        np.logical_and(mask, free, out=mask)
+        np.logical_xor(free, mask, out=free)
+        yield t, mask
 
 
 class MaxPoolGrad(Pool):
@@ -115,9 +119,18 @@ class MaxPoolGrad(Pool):
     def forward(self, x: np.ndarray, y: np.ndarray, gy: np.ndarray) -> np.ndarray:
         g = self.geometry(x)
         expect_shape(gy, y.shape, f"{self.type} gy")
-        gxp = np.zeros((x.shape[0], *g.padded(x.shape[1:-1]), x.shape[-1]), dtype=gy.dtype)
-        for view, mask in zip(self.taps(gxp, g), winners(self, x, y, g)):
-            np.add(view, gy, out=view, where=mask)
+        # Windows that neither overlap nor leave gaps cover each pixel once: each tap's share
+        # can be written, not added, into an uninitialised array.
+        tiled = self.strides == self.pool_size and all(
+            o * s == n for o, s, n in zip(g.out, self.strides, g.padded(x.shape[1:-1])))
+        make = np.empty if tiled else np.zeros
+        gxp = make((x.shape[0], *g.padded(x.shape[1:-1]), x.shape[-1]), dtype=gy.dtype)
+        views = self.taps(gxp, g)
+        for t, mask in winners(self, x, y, g):
+            if tiled:
+                np.multiply(gy, mask, out=views[t])
+            else:
+                np.add(views[t], gy, out=views[t], where=mask)
         return crop_spatial(gxp, g.pads, x.shape[1:-1])
 
     def backward(self, ggx: Tensor) -> list[Tensor | None]:
@@ -135,8 +148,9 @@ class MaxPoolGradGrad(Pool):
         g = self.geometry(x)
         expect_shape(ggx, x.shape, f"{self.type} ggx")
         out = np.zeros(y.shape, dtype=ggx.dtype)
-        for view, mask in zip(self.taps(pad_spatial(ggx, g.pads), g), winners(self, x, y, g)):
-            np.copyto(out, view, where=mask)
+        views = self.taps(pad_spatial(ggx, g.pads), g)
+        for t, mask in winners(self, x, y, g):
+            np.copyto(out, views[t], where=mask)
         return out
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
