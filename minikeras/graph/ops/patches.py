@@ -29,8 +29,8 @@ from .windows import (
     pad_spatial,
     padding_of,
     static_shape,
+    tap_index,
     tap_offsets,
-    tap_view,
 )
 
 __all__ = ["col2im", "im2col"]
@@ -51,8 +51,9 @@ class Windows(Op):
     def geometry(self, spatial: tuple[int, ...]) -> Geometry:
         return Geometry.of(spatial, self.span, self.strides, self.padding, self.type)
 
-    def taps(self) -> list[tuple[int, ...]]:
-        return tap_offsets(self.ksize, self.dilation)
+    def views(self, a: np.ndarray, g: Geometry) -> list[np.ndarray]:
+        """The view of padded ``a`` that each tap meets, one per output pixel, in tap order."""
+        return [a[index] for index in tap_index(tap_offsets(self.ksize, self.dilation), g.out, self.strides)]
 
 
 class Im2Col(Windows):
@@ -78,13 +79,12 @@ class Im2Col(Windows):
             raise ValueError(f"{self.type}: x of shape {x.shape} has {x.shape[-1]} channels, but the "
                              f"kernel expects {self.channels}")
         g = self.geometry(x.shape[1:-1])
-        xp = pad_spatial(x, g.pads)
-        taps = self.taps()
+        views = self.views(pad_spatial(x, g.pads), g)
         c = x.shape[-1]
-        rows = np.empty((x.shape[0], *g.out, len(taps), c), dtype=x.dtype)
-        for t, offset in enumerate(taps):  # one strided copy per tap, into contiguous rows
-            rows[..., t, :] = tap_view(xp, offset, g.out, self.strides)
-        return rows.reshape((x.shape[0], *g.out, len(taps) * c))
+        rows = np.empty((x.shape[0], *g.out, len(views), c), dtype=x.dtype)
+        for t, view in enumerate(views):  # one strided copy per tap, into contiguous rows
+            np.copyto(rows[..., t, :], view)
+        return rows.reshape((x.shape[0], *g.out, len(views) * c))
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         attrs = {k: v for k, v in self.attrs.items() if k != "channels"}
@@ -125,12 +125,11 @@ class Col2Im(Windows):
             (rows.shape[0], *self.spatial, rows.shape[-1] // taps_n)
         spatial, c = tuple(shape[1:-1]), shape[-1]
         g = self.geometry(spatial)
-        taps = self.taps()
-        expect_shape(rows, (shape[0], *g.out, len(taps) * c), f"{self.type} rows")
-        by_tap = rows.reshape((shape[0], *g.out, len(taps), c))
         out = np.zeros((shape[0], *g.padded(spatial), c), dtype=rows.dtype)
-        for t, offset in enumerate(taps):
-            view = tap_view(out, offset, g.out, self.strides)
+        views = self.views(out, g)
+        expect_shape(rows, (shape[0], *g.out, len(views) * c), f"{self.type} rows")
+        by_tap = rows.reshape((shape[0], *g.out, len(views), c))
+        for t, view in enumerate(views):
             view += by_tap[..., t, :]
         return crop_spatial(out, g.pads, spatial)
 

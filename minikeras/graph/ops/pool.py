@@ -24,8 +24,8 @@ from .windows import (
     pad_spatial,
     padding_of,
     static_shape,
+    tap_index,
     tap_offsets,
-    tap_view,
 )
 
 __all__ = ["pool1d", "pool2d", "pool3d", "pool_nd"]
@@ -50,7 +50,7 @@ class Pool(Op):
 
     def taps(self, a: np.ndarray, g: Geometry) -> list[np.ndarray]:
         """The view of padded ``a`` that each tap meets, in row-major tap order."""
-        return [tap_view(a, offset, g.out, self.strides) for offset in tap_offsets(self.pool_size)]
+        return [a[index] for index in tap_index(tap_offsets(self.pool_size), g.out, self.strides)]
 
     def counts(self, spatial: tuple[int, ...], g: Geometry, dtype: Any) -> np.ndarray:
         """How many real (unpadded) pixels each window holds, shaped ``(*out, 1)``."""

@@ -3,12 +3,13 @@
 
 Tap ``t`` of a window (an offset along each spatial axis, spread by the dilation) meets one
 input pixel per output pixel; together they form a strided slice of the padded input
-(``tap_view``). Convolutions copy the taps side by side into rows (``Im2Col``); poolings
+(``tap_index``). Convolutions copy the taps side by side into rows (``Im2Col``); poolings
 combine them one tap at a time.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any, NamedTuple
 
@@ -104,7 +105,11 @@ class Geometry(NamedTuple):
 def pad_spatial(x: np.ndarray, pads: Pads, value: float = 0) -> np.ndarray:
     if not any(a or b for a, b in pads):
         return x
-    return np.pad(x, ((0, 0), *pads, (0, 0)), constant_values=value)
+    # A filled array and one copy: several times faster than np.pad on small images.
+    out = np.full((x.shape[0], *(n + a + b for n, (a, b) in zip(x.shape[1:-1], pads)), x.shape[-1]),
+                  value, dtype=x.dtype)
+    crop_spatial(out, pads, x.shape[1:-1])[...] = x
+    return out
 
 
 def crop_spatial(a: np.ndarray, pads: Pads, spatial: tuple[int, ...]) -> np.ndarray:
@@ -112,22 +117,26 @@ def crop_spatial(a: np.ndarray, pads: Pads, spatial: tuple[int, ...]) -> np.ndar
     return a[(slice(None), *index)]
 
 
-def tap_view(a: np.ndarray, offset: tuple[int, ...], out: tuple[int, ...],
-             strides: tuple[int, ...]) -> np.ndarray:
-    """The pixels of padded ``a`` that the tap at ``offset`` meets, one per output pixel (a view).
+@functools.lru_cache(maxsize=512)
+def tap_index(offsets: tuple[tuple[int, ...], ...], out: tuple[int, ...],
+              strides: tuple[int, ...]) -> tuple[tuple[slice, ...], ...]:
+    """For each tap offset, the index of the pixels of a padded array that the tap meets, one
+    per output pixel (a strided slice: a view), computed once per geometry.
 
-    Within one tap, distinct output pixels meet distinct input pixels, so ``+=`` into this
+    Within one tap, distinct output pixels meet distinct input pixels, so ``+=`` into such a
     view never loses a contribution (no ``np.add.at`` needed).
     """
-    index = tuple(slice(i, i + s * (o - 1) + 1, s) for i, o, s in zip(offset, out, strides))
-    return a[(slice(None), *index)]
+    return tuple((slice(None), *(slice(i, i + s * (o - 1) + 1, s) for i, o, s in zip(offset, out, strides)))
+                 for offset in offsets)
 
 
-def tap_offsets(ksize: tuple[int, ...], dilation: tuple[int, ...] | None = None) -> list[tuple[int, ...]]:
+@functools.lru_cache(maxsize=512)
+def tap_offsets(ksize: tuple[int, ...],
+                dilation: tuple[int, ...] | None = None) -> tuple[tuple[int, ...], ...]:
     """Tap offsets in row-major order: this order decides which of tied maxima wins."""
     dilation = dilation or (1,) * len(ksize)
-    return [tuple(i * d for i, d in zip(taps, dilation))
-            for taps in itertools.product(*(range(k) for k in ksize))]
+    return tuple(tuple(i * d for i, d in zip(taps, dilation))
+                 for taps in itertools.product(*(range(k) for k in ksize)))
 
 
 def expect_shape(a: np.ndarray, shape: tuple[int, ...], what: str) -> None:
