@@ -148,6 +148,10 @@ def test_separable_conv1d_is_depthwise_then_pointwise() -> None:
                            K.constant(pk, dtype="float64"), strides=2, padding="same")
     expected = depthwise_ref(x, dk, (2,), "same", (1,)) @ pk[0]
     np.testing.assert_allclose(run([y], {})[0], expected, rtol=1e-12)
+    causal = K.separable_conv1d(K.constant(x, dtype="float64"), K.constant(dk, dtype="float64"),
+                                K.constant(pk, dtype="float64"), padding="causal", dilation_rate=2)
+    expected = depthwise_ref(x, dk, (1,), "causal", (2,)) @ pk[0]
+    np.testing.assert_allclose(run([causal], {})[0], expected, rtol=1e-12)
 
 
 @st.composite

@@ -118,7 +118,7 @@ def depthwise_conv2d(x: Any, depthwise_kernel: Any, strides: Any = (1, 1), paddi
 
 def _separable(x: Any, depthwise_kernel: Any, pointwise_kernel: Any, strides: Any, padding: str,
                data_format: str | None, dilation_rate: Any, rank: int) -> Tensor:
-    padding = _padding(padding)
+    padding = _padding(padding, ("valid", "same", "causal") if rank == 1 else ("valid", "same"))
 
     def run(v: Tensor) -> Tensor:
         depthwise = G.depthwise_conv(v, depthwise_kernel, strides=strides, padding=padding,

@@ -124,7 +124,8 @@ def depthwise_conv(x: Any, kernel: Any, strides: Any = 1, padding: str = "valid"
     ksize = tuple(int(k) for k in kernel.shape[:n])  # type: ignore[arg-type]
     cin, dm = kernel.shape[n], kernel.shape[n + 1]
     taps = _pymath.prod(ksize)
-    rows = im2col(x, ksize, int_tuple(strides, n, f"{what}: strides"), padding_of(padding, what),
+    paddings = ("valid", "same", "causal") if n == 1 else ("valid", "same")
+    rows = im2col(x, ksize, int_tuple(strides, n, f"{what}: strides"), padding_of(padding, what, paddings),
                   int_tuple(dilation_rate, n, f"{what}: dilation_rate"))
     lead = rows.shape[:-1]
     by_tap = reshape(rows, (*(-1 if d is None else d for d in lead), taps, cin, 1))
