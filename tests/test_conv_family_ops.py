@@ -244,3 +244,28 @@ def test_causal_conv1d_never_sees_the_future() -> None:
     y = run([K.conv1d(K.constant(x, dtype="float64"), K.constant(k, dtype="float64"), padding="causal",
                       dilation_rate=2)], {})[0]
     assert y[0, :, 0].tolist() == [0, 0, 0, 0, 1, 0]  # step t reads t, t-2, t-4
+
+
+def test_big_buffers_are_reused_only_when_nobody_holds_them(plain_runs: None) -> None:
+    x = G.placeholder((None, 6, 6, 2), dtype="float64")
+    k = G.placeholder((3, 3, 2, 3), dtype="float64")
+    y = K.conv2d(x, k, padding="same")
+    rows = y.op.inputs[0].op.inputs[0].op.inputs[0]  # Im2Col's output
+    (gx,) = G.gradients(G.sum(K.pool2d(y, (2, 2), strides=(2, 2)) ** 2), [x])
+    plan = G.Plan([rows, gx], feeds=[x, k])
+    rng = np.random.default_rng(0)
+    kv = rng.standard_normal((3, 3, 2, 3))
+    first_x, second_x = rng.standard_normal((2, 6, 6, 2)), rng.standard_normal((2, 6, 6, 2))
+    first = plan.run({x: first_x, k: kv})
+    kept = [a.copy() for a in first]
+    second = plan.run({x: second_x, k: kv})
+    for held, copy in zip(first, kept):  # results still held are never overwritten
+        np.testing.assert_array_equal(held, copy)
+    assert not np.array_equal(second[0], first[0])
+    op = rows.op
+    a = op.forward(first_x)
+    address = a.__array_interface__["data"][0]
+    del a
+    again = op.forward(second_x)  # nobody held the first: the same memory again
+    assert again.__array_interface__["data"][0] == address
+    assert op.forward(second_x).__array_interface__["data"][0] != address  # ``again`` holds it

@@ -28,6 +28,7 @@ from .windows import (
     int_tuple,
     pad_spatial,
     padding_of,
+    scratch_of,
     static_shape,
     tap_index,
     tap_offsets,
@@ -81,7 +82,7 @@ class Im2Col(Windows):
         g = self.geometry(x.shape[1:-1])
         views = self.views(pad_spatial(x, g.pads), g)
         c = x.shape[-1]
-        rows = np.empty((x.shape[0], *g.out, len(views), c), dtype=x.dtype)
+        rows = scratch_of(self).empty((x.shape[0], *g.out, len(views), c), x.dtype)
         for t, view in enumerate(views):  # one strided copy per tap, into contiguous rows
             np.copyto(rows[..., t, :], view)
         return rows.reshape((x.shape[0], *g.out, len(views) * c))
@@ -125,7 +126,7 @@ class Col2Im(Windows):
             (rows.shape[0], *self.spatial, rows.shape[-1] // taps_n)
         spatial, c = tuple(shape[1:-1]), shape[-1]
         g = self.geometry(spatial)
-        out = np.zeros((shape[0], *g.padded(spatial), c), dtype=rows.dtype)
+        out = scratch_of(self).zeros((shape[0], *g.padded(spatial), c), rows.dtype)
         views = self.views(out, g)
         expect_shape(rows, (shape[0], *g.out, len(views) * c), f"{self.type} rows")
         by_tap = rows.reshape((shape[0], *g.out, len(views), c))

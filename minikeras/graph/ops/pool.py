@@ -23,6 +23,7 @@ from .windows import (
     int_tuple,
     pad_spatial,
     padding_of,
+    scratch_of,
     static_shape,
     tap_index,
     tap_offsets,
@@ -123,8 +124,9 @@ class MaxPoolGrad(Pool):
         # can be written, not added, into an uninitialised array.
         tiled = self.strides == self.pool_size and all(
             o * s == n for o, s, n in zip(g.out, self.strides, g.padded(x.shape[1:-1])))
-        make = np.empty if tiled else np.zeros
-        gxp = make((x.shape[0], *g.padded(x.shape[1:-1]), x.shape[-1]), dtype=gy.dtype)
+        scratch = scratch_of(self)  # a buffer reused from step to step (see Scratch)
+        make = scratch.empty if tiled else scratch.zeros
+        gxp = make((x.shape[0], *g.padded(x.shape[1:-1]), x.shape[-1]), gy.dtype)
         views = self.taps(gxp, g)
         for t, mask in winners(self, x, y, g):
             if tiled:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import sys
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -142,3 +143,37 @@ def tap_offsets(ksize: tuple[int, ...],
 def expect_shape(a: np.ndarray, shape: tuple[int, ...], what: str) -> None:
     if a.shape != shape:
         raise ValueError(f"{what}: expected an array of shape {shape}, got {a.shape}")
+
+
+class Scratch:
+    """A big buffer an op hands out again, step after step, once nobody else holds it.
+
+    Fresh multi-MB arrays cost page faults every step (the kernel zeroes each new page);
+    a reused one costs nothing. The buffer is reused only when CPython's reference count
+    says this holder is its only owner (a view of it, a fetched result, a recorded value
+    all count), so no value anyone can still read is ever overwritten.
+    """
+
+    def __init__(self) -> None:
+        self.array: np.ndarray | None = None
+
+    def empty(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        a = self.array
+        # References: self.array, the local ``a``, and getrefcount's own argument.
+        if a is None or a.shape != shape or a.dtype != dtype or sys.getrefcount(a) > 3:
+            a = self.array = np.empty(shape, dtype)
+        return a
+
+    def zeros(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        a = self.empty(shape, dtype)
+        a.fill(0)
+        return a
+
+
+def scratch_of(op: Any) -> Scratch:
+    """The ``Scratch`` buffer of an op instance, made on first use."""
+    found = op.__dict__.get("_scratch")
+    if found is None:
+        found = op.__dict__["_scratch"] = Scratch()
+    return found
+
