@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from minikeras import backend as K
 from minikeras import graph as G
+from minikeras.graph.ops.windows import Scratch, scratch_of
 from minikeras.testing import check_gradients
 from minikeras.testing.strategies import arrays
 
@@ -246,7 +247,8 @@ def test_causal_conv1d_never_sees_the_future() -> None:
     assert y[0, :, 0].tolist() == [0, 0, 0, 0, 1, 0]  # step t reads t, t-2, t-4
 
 
-def test_big_buffers_are_reused_only_when_nobody_holds_them(plain_runs: None) -> None:
+def test_big_buffers_are_reused_only_when_nobody_holds_them(plain_runs: None,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     x = G.placeholder((None, 6, 6, 2), dtype="float64")
     k = G.placeholder((3, 3, 2, 3), dtype="float64")
     y = K.conv2d(x, k, padding="same")
@@ -269,3 +271,7 @@ def test_big_buffers_are_reused_only_when_nobody_holds_them(plain_runs: None) ->
     again = op.forward(second_x)  # nobody held the first: the same memory again
     assert again.__array_interface__["data"][0] == address
     assert op.forward(second_x).__array_interface__["data"][0] != address  # ``again`` holds it
+    big = np.zeros((2, 64, 64, 2))
+    monkeypatch.setattr(Scratch, "KEEP_BYTES", 1000)
+    op.forward(big)
+    assert scratch_of(op).array is None  # too big to keep between runs

@@ -151,8 +151,11 @@ class Scratch:
     Fresh multi-MB arrays cost page faults every step (the kernel zeroes each new page);
     a reused one costs nothing. The buffer is reused only when CPython's reference count
     says this holder is its only owner (a view of it, a fetched result, a recorded value
-    all count), so no value anyone can still read is ever overwritten.
+    all count), so no value anyone can still read is ever overwritten. Buffers past
+    ``KEEP_BYTES`` are not kept: one huge ``predict`` must not hold its memory afterwards.
     """
+
+    KEEP_BYTES = 1 << 26  # 64 MiB
 
     def __init__(self) -> None:
         self.array: np.ndarray | None = None
@@ -161,7 +164,8 @@ class Scratch:
         a = self.array
         # References: self.array, the local ``a``, and getrefcount's own argument.
         if a is None or a.shape != shape or a.dtype != dtype or sys.getrefcount(a) > 3:
-            a = self.array = np.empty(shape, dtype)
+            a = np.empty(shape, dtype)
+            self.array = a if a.nbytes <= self.KEEP_BYTES else None
         return a
 
     def zeros(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
