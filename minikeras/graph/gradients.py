@@ -24,12 +24,13 @@ def _as_list(x: Any) -> list[Any]:
 
 
 def gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
-              grad_ys: Any = None) -> list[Tensor | None]:
+              grad_ys: Any = None, stop_gradients: Sequence[Tensor] = ()) -> list[Tensor | None]:
     """Symbolic ``d(sum of ys)/d(x)`` for each ``x`` in ``xs``; ``None`` if ``x`` is unconnected.
 
     ``grad_ys`` (one per ``y``) seeds the walk; by default ones, so a non-scalar ``y`` is
     differentiated as ``sum(y)``. New ops go under the ``gradients`` name scope, named
     after the op they differentiate (``gradients/dense_1/MatMul_grad/MatMul``).
+    ``stop_gradients`` (TF's argument) are held constant: nothing flows through them.
     """
     ys, xs = _as_list(ys), _as_list(xs)
     seeds = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
@@ -39,7 +40,7 @@ def gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
         if not isinstance(t, Tensor):
             raise TypeError(f"gradients expects Tensors, got {type(t).__name__}: {t!r}")
 
-    order = topo_sort(ys)
+    order = topo_sort(ys, stop=stop_gradients)
     # Tensors that depend on some x: only they carry gradients back to the xs.
     reach = set(xs)
     for op in order:

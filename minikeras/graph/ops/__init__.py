@@ -1,13 +1,14 @@
 """The primitives, grouped by kind. Each module defines its ops, each op's builder right
 below it, and lists the builders in its own ``__all__``; this package gathers them."""
 
-from . import array, broadcast, compare, conv, index, linalg, math, nn, pool, random, reduce, state
+from . import array, broadcast, compare, conv, index, linalg, loops, math, nn, pool, random, reduce, state
 from .array import *  # noqa: F403
 from .broadcast import *  # noqa: F403
 from .compare import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .index import *  # noqa: F403
 from .linalg import *  # noqa: F403
+from .loops import *  # noqa: F403
 from .math import *  # noqa: F403
 from .nn import *  # noqa: F403
 from .pool import *  # noqa: F403
@@ -15,5 +16,5 @@ from .random import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .state import *  # noqa: F403
 
-MODULES = (array, broadcast, compare, conv, index, linalg, math, nn, pool, random, reduce, state)
+MODULES = (array, broadcast, compare, conv, index, linalg, loops, math, nn, pool, random, reduce, state)
 BUILDERS = [name for module in MODULES for name in module.__all__]
