@@ -34,8 +34,18 @@ from .pooling import (
     MaxPool2D,
     MaxPooling2D,
 )
+from .recurrent import GRU, LSTM, RNN, SimpleRNN
+from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 
 __all__ = [
+    "StackedRNNCells",
+    "SimpleRNNCell",
+    "SimpleRNN",
+    "RNN",
+    "LSTMCell",
+    "LSTM",
+    "GRUCell",
+    "GRU",
     "Activation",
     "Add",
     "Average",
