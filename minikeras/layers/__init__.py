@@ -3,7 +3,7 @@
 from ..engine import Input, InputLayer, Layer
 from ..engine import deserialize_layer as deserialize
 from .convolutional import Conv2D, Convolution2D
-from .core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
+from .core import Activation, Dense, Dropout, Flatten, Lambda, Masking, RepeatVector, Reshape
 from .embeddings import Embedding
 from .merge import (
     Add,
@@ -38,6 +38,8 @@ from .recurrent import GRU, LSTM, RNN, SimpleRNN
 from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 
 __all__ = [
+    "Masking",
+    "RepeatVector",
     "StackedRNNCells",
     "SimpleRNNCell",
     "SimpleRNN",

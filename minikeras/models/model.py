@@ -15,6 +15,7 @@ from ..callbacks import Callback, History, Progbar
 from ..engine import Network
 from .arrays import check_target, standardize, unpack
 from .loop import fit_loop, run_batches
+from .masking import masked_scores
 from .state import state_updates
 
 
@@ -64,7 +65,7 @@ class Model(Network):
                 target = K.placeholder(ndim=K.ndim(y), dtype=K.dtype(y), name=name + "_target")
                 self.targets.append(target)
                 self.sample_weights.append(K.placeholder(shape=(None,), name=name + "_sample_weights"))
-                self._scores.append(fn(target, y))
+                self._scores.append(masked_scores(fn(target, y), y))
                 if multiple:
                     self.metrics_names.append(name + "_loss")
         metric_tensors = []
