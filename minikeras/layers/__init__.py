@@ -36,8 +36,12 @@ from .pooling import (
 )
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
 from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from .wrappers import Bidirectional, TimeDistributed, Wrapper
 
 __all__ = [
+    "Bidirectional",
+    "TimeDistributed",
+    "Wrapper",
     "Masking",
     "RepeatVector",
     "StackedRNNCells",
