@@ -209,3 +209,18 @@ def test_cell_config_round_trip():
     rnn = layers.RNN([layers.SimpleRNNCell(2), layers.LSTMCell(3)])
     again_rnn = layers.RNN.from_config(rnn.get_config())
     assert again_rnn.cell.state_size == (2, 3, 3)
+
+
+def test_h5_round_trip_of_recurrent_layers(tmp_path):
+    from minikeras.models import load_model
+
+    model = Sequential([layers.Masking(input_shape=(4, 3)),
+                        layers.Bidirectional(layers.LSTM(3, return_sequences=True)),
+                        layers.GRU(2, reset_after=True, return_sequences=True),
+                        layers.TimeDistributed(layers.Dense(2)), layers.SimpleRNN(2), layers.RepeatVector(2),
+                        layers.RNN([layers.SimpleRNNCell(2), layers.LSTMCell(2)])])
+    xv = np.random.randn(3, 4, 3).astype("float32")
+    model.save(str(tmp_path / "m.h5"))
+    again = load_model(str(tmp_path / "m.h5"))
+    np.testing.assert_allclose(again.predict(xv), model.predict(xv), rtol=1e-6)
+    assert len(again.weights) == len(model.weights) == 20

@@ -15,7 +15,15 @@ import numpy as np
 from .. import backend as K
 from ..engine import Layer, deserialize_layer
 from ..graph import Tensor
-from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells, _takes_training, build_cell
+from .recurrent_cells import (
+    GRUCell,
+    LSTMCell,
+    SimpleRNNCell,
+    StackedRNNCells,
+    _takes_training,
+    build_cell,
+    layer_entry,
+)
 
 Shape = tuple[int | None, ...]
 _RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
@@ -180,7 +188,7 @@ class RNN(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = {key: getattr(self, key) for key in _RNN_ARGS}
-        config["cell"] = {"class_name": type(self.cell).__name__, "config": self.cell.get_config()}
+        config["cell"] = layer_entry(self.cell)
         return {**super().get_config(), **config}
 
     @classmethod
@@ -202,7 +210,8 @@ class _CellRNN(RNN):
                       "weights", "input_dim", "input_length"}
         layer_kwargs = {k: v for k, v in kwargs.items() if k in layer_keys}
         cell_kwargs = {k: v for k, v in kwargs.items() if k not in layer_keys}
-        for key in ("activity_regularizer",):
+        # Keras 3's and tf.keras's extra arguments, read from their files and not needed here
+        for key in ("activity_regularizer", "zero_output_for_mask", "seed", "use_cudnn", "time_major"):
             cell_kwargs.pop(key, None)
         cell = self.cell_class(units, **cell_kwargs)
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,

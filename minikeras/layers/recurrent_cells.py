@@ -137,6 +137,15 @@ def build_cell(cell: Any, step_shape: Shape, owner: str) -> None:
     cell.built = True
 
 
+def layer_entry(layer: Any) -> dict[str, Any]:
+    """A nested layer's ``{"class_name", "config"}``; a built-in one also says its Keras module,
+    which Keras 3 needs to find the class of a wrapped layer or a cell."""
+    entry = {"class_name": type(layer).__name__, "config": layer.get_config()}
+    if type(layer).__module__.startswith("minikeras.layers"):
+        entry = {"module": "keras.layers", **entry, "registered_name": None}
+    return entry
+
+
 def _drop(x: Tensor, mask: Tensor | None) -> Tensor:
     return x if mask is None else x * mask
 
@@ -315,7 +324,7 @@ class StackedRNNCells(Layer):
         return [w for cell in self.cells if isinstance(cell, Layer) for w in cell.non_trainable_weights]
 
     def get_config(self) -> dict[str, Any]:
-        cells = [{"class_name": type(c).__name__, "config": c.get_config()} for c in self.cells]
+        cells = [layer_entry(c) for c in self.cells]
         return {**super().get_config(), "cells": cells}
 
     @classmethod

@@ -10,7 +10,7 @@ from .. import backend as K
 from ..engine import Layer, deserialize_layer
 from ..engine.masking import call_takes_mask
 from ..graph import Tensor
-from .recurrent_cells import _takes_training
+from .recurrent_cells import _takes_training, layer_entry
 
 Shape = tuple[int | None, ...]
 
@@ -47,8 +47,7 @@ class Wrapper(Layer):
         return self.layer.losses
 
     def get_config(self) -> dict[str, Any]:
-        inner = {"class_name": type(self.layer).__name__, "config": self.layer.get_config()}
-        return {**super().get_config(), "layer": inner}
+        return {**super().get_config(), "layer": layer_entry(self.layer)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
