@@ -12,6 +12,7 @@ backwards through time (BPTT). As in Theano's ``scan`` and TF1's ``while_loop``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -84,7 +85,8 @@ class Loop(Op):
         plan, feed_slots, fetch_slots = b.plan()
         run = plan.compiled.run if compiled else plan.execute
         kept = [t for t in b.ys + b.saved]
-        stacks: list[np.ndarray | None] = [None] * len(kept)  # made at the first step: shapes known
+        stacks: list[np.ndarray | None] = [None] * len(kept)  # found at the first step: shapes known
+        reuse = self._buffers()
         for t in range(steps - 1, -1, -1) if self.reverse else range(steps):
             vals = plan.template.copy()
             for s, v in zip(feed_slots, [*(as_value(x[t]) for x in seqs), *carry, *caps]):
@@ -95,15 +97,32 @@ class Loop(Op):
             for i, v in enumerate(out[:ny] + out[ny + nc:]):
                 stack = stacks[i]
                 if stack is None or stack.shape[1:] != np.shape(v):
-                    stack = stacks[i] = np.empty((steps, *np.shape(v)), kept[i].dtype)
+                    stack = stacks[i] = _buffer(reuse, i, (steps, *np.shape(v)), kept[i].dtype)
                 stack[t] = v
         finals = [np.array(c, dtype=t.dtype) for c, t in zip(carry, b.carry_ins)]
         return Parts([*stacks[:ny], *finals, *stacks[ny:]])
+
+    def _buffers(self) -> dict[int, np.ndarray]:
+        """This thread's stacks of the last run, written over by the next: every step writes
+        its slot before anything reads it, so no value survives from one run to the next, and a
+        plan copies a loop's results before handing them out. Fresh multi-MB arrays each run
+        would cost thousands of page faults (PERFORMANCE.md)."""
+        local = self.__dict__.setdefault("_local", threading.local())
+        if not hasattr(local, "stacks"):
+            local.stacks = {}
+        return local.stacks  # type: ignore[no-any-return]
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         from .loop_grad import loop_gradient  # builds a loop from this one: reached at call time
 
         return loop_gradient(self, gy)
+
+
+def _buffer(reuse: dict[int, np.ndarray], i: int, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    old = reuse.get(i)
+    if old is None or old.shape != shape or old.dtype != np.dtype(dtype):
+        old = reuse[i] = np.empty(shape, dtype)
+    return old
 
 
 def _length(op: Loop, seqs: Sequence[Any]) -> int:
