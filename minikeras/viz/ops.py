@@ -20,6 +20,7 @@ from ..engine import Network
 from ..graph import Op, Tensor, topo_sort
 from ..graph.ops.state import AssignOp, Const, Placeholder, Variable
 from .dot import attrs, graph_header, quote, shape_text
+from .loops import loop_bodies
 from .render import Picture
 
 #: kind -> (DOT shape, fill colour, what the legend calls it)
@@ -109,6 +110,8 @@ def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
     lines = graph_header(rankdir, dpi)
     boxes = _collapsed_labels(ops, group, targets, show_shapes)
     _emit_clusters(ops, group, boxes, cluster_depth, run, values, show_shapes, lines)
+    drawn = [op for op in ops if group[op] == op.name]
+    loop_bodies(drawn, lambda op: _node(op, None, {}, show_shapes), lines)
     seen: set[tuple[str, str, bool]] = set()
     for op in ops:
         for i, x in enumerate(op.inputs):
