@@ -35,3 +35,20 @@ def test_backpropagation_through_time_is_a_second_loop_drawn_with_its_body():
     assert dot.count("subgraph \"cluster_body_") == 2
     assert "run at every step (backwards)" in dot
     assert graph_to_dot(grads) == dot  # deterministic text
+
+
+def test_values_of_a_loop_are_shown_part_by_part(tmp_path):
+    import numpy as np
+
+    from minikeras.viz import explore, plot_graph
+
+    model = rnn_model(unroll=False)
+    grads = K.gradients(K.sum(model.outputs[0]), model.trainable_weights)
+    f = K.function(model.inputs, model.outputs + grads)
+    f.record_values = True
+    f([np.ones((1, 5, 3), "float32")])
+    plot_graph(f, show_values=True, to_file=str(tmp_path / "values.svg"))
+    assert "parts: (5, 1, 4)" in graph_to_dot(f, show_values=True)
+    page = explore(f, [np.ones((1, 5, 3), "float32")])
+    page.save(str(tmp_path / "loop.html"))
+    assert "part 0: shape (5, 1, 4)" in (tmp_path / "loop.html").read_text()

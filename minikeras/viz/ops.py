@@ -67,6 +67,9 @@ def _targets(what: Any) -> tuple[list[Tensor], Function | None]:
 
 def _summary(value: Any) -> str:
     """A value in a few characters: small arrays in full, big ones as statistics."""
+    if isinstance(value, tuple):  # a loop's value: its stacked results and final states
+        shapes = ("-" if v is None else shape_text(np.shape(v)) for v in value)
+        return f"{len(value)} parts: " + ", ".join(shapes)
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
         return f"{arr.dtype}{shape_text(arr.shape)}"
