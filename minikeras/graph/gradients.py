@@ -59,7 +59,10 @@ def gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
             gy = add_n(grads[y])
             grads[y] = [gy]
             with get_default_graph().name_scope(f"{op.name}_grad"):
-                gxs = op.backward(gy)
+                if op.backward_takes_wanted:  # a loop computes only the gradients asked for
+                    gxs = op.backward(gy, wanted=[x in reach for x in op.inputs])  # type: ignore[call-arg]
+                else:
+                    gxs = op.backward(gy)
             for x, gx in zip(op.inputs, gxs):
                 if gx is not None and x in reach and np.dtype(x.dtype).kind == "f":
                     grads.setdefault(x, []).append(gx)

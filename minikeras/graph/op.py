@@ -51,6 +51,8 @@ class Op:
     #: plan sees that nothing reads the array afterwards. A hint: ``forward`` must accept
     #: ``out=None`` and the output must have these inputs' shape.
     inplace: ClassVar[tuple[int, ...]] = ()
+    #: ``True`` when ``backward(gy, wanted)`` takes which inputs' gradients are asked for.
+    backward_takes_wanted: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

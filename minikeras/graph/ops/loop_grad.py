@@ -63,8 +63,9 @@ def _forward_values_read(b: Body, grads: list[Tensor], stop: list[Tensor]) -> li
     return list(dict.fromkeys(need))
 
 
-def loop_gradient(op: Loop, gy: Tensor) -> list[Tensor | None]:
-    """The gradients of ``op``'s inputs given ``gy`` (a ``Parts``), as outputs of a new loop."""
+def loop_gradient(op: Loop, gy: Tensor, wanted: list[bool] | None = None) -> list[Tensor | None]:
+    """The gradients of ``op``'s ``wanted`` inputs given ``gy`` (a ``Parts``), as outputs of a new
+    loop. Carried values always get theirs: the loop carries them back through time."""
     from ..gradients import gradients
     from .loops import Loop, TuplePart, loop_output
 
@@ -84,8 +85,9 @@ def loop_gradient(op: Loop, gy: Tensor) -> list[Tensor | None]:
     seeds = [step_placeholder(y, f"grad_{y.op.name.rsplit('/', 1)[-1]}", per_step=False) for _, y in outs]
     carried = [k for k in range(nc) if _is_float(b.carry_ins[k])]
     lams = [step_placeholder(b.carry_ins[k], f"lambda_{k}", per_step=False) for k in carried]
-    seqs = [x for x in b.seq_ins if _is_float(x)]
-    caps = [c for c in b.captures if _is_float(c)]
+    asked = [True] * len(op.inputs) if wanted is None else wanted
+    seqs = [x for i, x in enumerate(b.seq_ins) if _is_float(x) and asked[i]]
+    caps = [c for i, c in enumerate(b.captures) if _is_float(c) and asked[ns + nc + i]]
     ys = [y for _, y in outs] + [b.carry_outs[k] for k in carried]
     if not ys:
         return [None] * len(op.inputs)

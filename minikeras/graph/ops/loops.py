@@ -112,10 +112,13 @@ class Loop(Op):
             local.stacks = {}
         return local.stacks  # type: ignore[no-any-return]
 
-    def backward(self, gy: Tensor) -> list[Tensor | None]:
+    backward_takes_wanted = True
+
+    def backward(self, gy: Tensor, wanted: list[bool] | None = None) -> list[Tensor | None]:
+        """A gradient loop computing the gradients of the ``wanted`` inputs (default: all)."""
         from .loop_grad import loop_gradient  # builds a loop from this one: reached at call time
 
-        return loop_gradient(self, gy)
+        return loop_gradient(self, gy, wanted)
 
 
 def _buffer(reuse: dict[int, np.ndarray], i: int, shape: tuple[int, ...], dtype: str) -> np.ndarray:
