@@ -17,14 +17,18 @@ step is the median over rounds. Goals (issue 14): loop op <= 1.15x on both cells
 <= 1.25x, compiling the LSTM's training function < 0.2 s.
 
 Usage: ``python benchmarks/rnn.py [--quick] [--rounds N] [--cells simple,lstm]``. Exit code 1
-only if the implementations disagree.
+only if the implementations disagree. BLAS runs one thread (``OPENBLAS_NUM_THREADS=1`` unless
+set): on two shared cores a second BLAS thread makes small products swing tenfold.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads its BLAS
 from collections.abc import Callable
 
 import numpy as np
@@ -189,11 +193,16 @@ def check(cell: str, weights: list[np.ndarray], x: np.ndarray, y: np.ndarray) ->
 
 
 def compile_seconds(cell: str, weights: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> float:
+    """Building the training function (gradient loop, optimizer updates) and compiling its
+    plans (made at the first call): the first step's time minus a later step's."""
     K.clear_session()
-    _, model = keras_step(weights, cell, unroll=False)
+    step, _ = keras_step(weights, cell, unroll=False)
     start = time.perf_counter()
-    model._make_train_function()
-    return time.perf_counter() - start
+    step(x, y)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    step(x, y)
+    return first - (time.perf_counter() - start)
 
 
 def run(cell: str, rounds: int, quick: bool) -> bool:
