@@ -59,15 +59,19 @@ def gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
             gy = add_n(grads[y])
             grads[y] = [gy]
             with get_default_graph().name_scope(f"{op.name}_grad"):
-                if op.backward_takes_wanted:  # a loop computes only the gradients asked for
-                    gxs = op.backward(gy, wanted=[x in reach for x in op.inputs])  # type: ignore[call-arg]
-                else:
-                    gxs = op.backward(gy)
+                gxs = _backward(op, gy, reach)
             for x, gx in zip(op.inputs, gxs):
                 if gx is not None and x in reach and np.dtype(x.dtype).kind == "f":
                     grads.setdefault(x, []).append(gx)
         out = [add_n(grads[x]) if x in grads else None for x in xs]
     return out
+
+
+def _backward(op: Any, gy: Tensor, reach: set[Tensor]) -> list[Tensor | None]:
+    """``op.backward(gy)``; a loop is also told which inputs' gradients are asked for."""
+    if op.backward_takes_wanted:
+        return op.backward(gy, wanted=[x in reach for x in op.inputs])
+    return op.backward(gy)
 
 
 def _given_seed(y: Tensor, gy: Any) -> Tensor:
