@@ -177,3 +177,19 @@ def test_unrolling_needs_a_known_number_of_steps():
     with pytest.raises(ValueError, match="fixed number of timesteps"):
         K.rnn(simple_step(K.variable(np.ones((3, 2))), K.variable(np.ones((2, 2)))), x,
               [K.zeros((1, 2))], unroll=True)
+
+
+def test_constants_reach_every_step():
+    x = K.placeholder((None, 3, 2))
+    c = K.placeholder((None, 2))
+
+    def step(x_t, states):
+        prev, const = states
+        h = prev + x_t * const
+        return h, [h]
+
+    _, outputs, (last,) = K.rnn(step, x, [K.zeros((2, 2))], constants=[c])
+    xv, cv = np.random.randn(2, 3, 2), np.random.randn(2, 2)
+    got = K.function([x, c], [outputs, last])([xv, cv])
+    np.testing.assert_allclose(got[0], np.cumsum(xv * cv[:, None], axis=1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got[1], (xv * cv[:, None]).sum(1), rtol=1e-5, atol=1e-6)
