@@ -220,3 +220,31 @@ def test_h5_round_trip_of_recurrent_layers(tmp_path):
     again = load_model(str(tmp_path / "m.h5"))
     np.testing.assert_allclose(again.predict(xv), model.predict(xv), rtol=1e-6)
     assert len(again.weights) == len(model.weights) == 20
+
+
+def test_regularizers_add_losses_and_constraints_hold_after_a_step():
+    from minikeras import constraints, regularizers
+
+    model = Sequential([layers.LSTM(3, input_shape=(4, 2), kernel_regularizer=regularizers.l2(0.1),
+                                    recurrent_regularizer=regularizers.l1(0.1),
+                                    kernel_constraint=constraints.max_norm(0.1))])
+    assert len(model.losses) == 2
+    model.compile("sgd", "mse")
+    model.train_on_batch(np.random.randn(2, 4, 2), np.random.randn(2, 3))
+    norms = np.sqrt((model.layers[0].get_weights()[0] ** 2).sum(axis=0))
+    assert norms.max() <= 0.1 + 1e-6
+
+
+def test_recurrent_dropout_mask_is_the_same_at_every_step():
+    """A zero input and a ones state: the recurrent term is U applied to one fixed mask."""
+    x = K.placeholder((2, 5, 1))
+    layer = layers.SimpleRNN(3, recurrent_dropout=0.5, return_sequences=True, activation="linear",
+                             kernel_initializer="zeros", recurrent_initializer="identity", use_bias=False)
+    h0 = K.ones((2, 3))
+    y = layer(x, initial_state=h0)
+    f = K.function([x, K.learning_phase()], [y])
+    out = f([np.zeros((2, 5, 1)), 1])[0]
+    mask = out[:, 0]  # h1 = (h0 * m) U = m (scaled), then h_t = m^t: zeros stay zeros
+    assert set(np.unique(mask)) <= {0.0, 2.0}
+    np.testing.assert_array_equal(out[:, 1] == 0, mask == 0)
+    np.testing.assert_allclose(f([np.zeros((2, 5, 1)), 0])[0], 1.0)
