@@ -79,17 +79,22 @@ class Loop(Op):
         """Every step, by the body plan's compiled function or by its reference loop."""
         b = self.body
         ns, nc, ny = len(b.seq_ins), len(b.carry_ins), len(b.ys)
-        seqs, caps = xs[:ns], [as_value(c) for c in xs[ns + nc:]]
-        carry = [as_value(c) for c in xs[ns:ns + nc]]
+        seqs, carry = xs[:ns], [as_value(c) for c in xs[ns:ns + nc]]
         steps = _length(self, seqs)
         plan, feed_slots, fetch_slots = b.plan()
         run = plan.compiled.run if compiled else plan.execute
-        kept = [t for t in b.ys + b.saved]
+        base = plan.template.copy()  # the captures are the same at every step: filled once
+        for s, c in zip(feed_slots[ns + nc:], xs[ns + nc:]):
+            base[s] = as_value(c)
+        seq_slots, carry_slots = feed_slots[:ns], feed_slots[ns:ns + nc]
+        kept = b.ys + b.saved
         stacks: list[np.ndarray | None] = [None] * len(kept)  # found at the first step: shapes known
         reuse = self._buffers()
         for t in range(steps - 1, -1, -1) if self.reverse else range(steps):
-            vals = plan.template.copy()
-            for s, v in zip(feed_slots, [*(as_value(x[t]) for x in seqs), *carry, *caps]):
+            vals = base.copy()
+            for s, x in zip(seq_slots, seqs):
+                vals[s] = x[t]  # a view (or, from a vector, a NumPy scalar)
+            for s, v in zip(carry_slots, carry):
                 vals[s] = v
             run(vals)
             out = [vals[s] for s in fetch_slots]
