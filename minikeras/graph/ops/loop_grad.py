@@ -100,7 +100,8 @@ def loop_gradient(op: Loop, gy: Tensor, wanted: list[bool] | None = None) -> lis
 
     made = [g for g in grads if g is not None]
     need = _forward_values_read(b, made, stop=b.inputs + seeds + lams)
-    saved_parts = [ny + nc + b.save(t) for t in need]
+    # A value the loop stacks already (a per-step result) is read from there, not kept twice.
+    saved_parts = [b.ys.index(t) if t in b.ys else ny + nc + b.save(t) for t in need]
 
     body = Body(
         seq_ins=b.seq_ins + need + seeds,
