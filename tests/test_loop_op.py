@@ -193,3 +193,16 @@ def test_constants_reach_every_step():
     got = K.function([x, c], [outputs, last])([xv, cv])
     np.testing.assert_allclose(got[0], np.cumsum(xv * cv[:, None], axis=1), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got[1], (xv * cv[:, None]).sum(1), rtol=1e-5, atol=1e-6)
+
+
+def test_the_forward_loop_keeps_only_what_its_gradient_reads():
+    """tanh's gradient reads tanh's output (a per-step result, stacked anyway) and the product
+    h U's gradient reads h (the carried value entering the step); the sums' gradients read only
+    shapes, which are kept without copying a value."""
+    x = K.placeholder((None, 5, 2))
+    w, u = K.variable(np.random.randn(2, 4)), K.variable(np.random.randn(4, 4))
+    _, outputs, _ = K.rnn(simple_step(w, u), x, [K.zeros((2, 4))])
+    K.gradients(K.sum(outputs), [w, u])
+    forward = next(op for op in G.topo_sort([outputs]) if op.type == "Loop")
+    valued = [t for t in forward.body.saved if t not in forward.body.shape_only]
+    assert valued == forward.body.carry_ins

@@ -39,6 +39,8 @@ class Body:
                                 f"{c_in.dtype} but the step returns {c_out.name} of {c_out.dtype}.")
         self.ops, self.captures = self._find_captures()
         self.saved: list[Tensor] = []
+        #: saved values a gradient reads only the shape of: kept as a shape, not copied
+        self.shape_only: set[Tensor] = set()
         self._plans: dict[tuple[Tensor, ...], Any] = {}
 
     @property
@@ -66,10 +68,15 @@ class Body:
     def fetches(self) -> list[Tensor]:
         return self.ys + self.carry_outs + self.saved
 
-    def save(self, t: Tensor) -> int:
-        """Keep ``t``'s value at every step (once); its index in ``saved``."""
+    def save(self, t: Tensor, shape_only: bool = False) -> int:
+        """Keep ``t``'s value (or, if only its shape is read, its shape) at every step, once;
+        its index in ``saved``. A value asked for once makes ``t`` fully kept from then on."""
         if t not in self.saved:
             self.saved.append(t)
+            if shape_only:
+                self.shape_only.add(t)
+        elif not shape_only:
+            self.shape_only.discard(t)
         return self.saved.index(t)
 
     def plan(self) -> Any:

@@ -17,11 +17,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..op import Op
 from ..tensor import Tensor
 from ..topo import topo_sort
+from .array import ReshapeLike
+from .broadcast import BroadcastTo, SumTo
 from .compare import cast
+from .index import ShapeOp
 from .loop_body import Body, step_placeholder
-from .math import AddN, add, zeros_like
+from .math import AddN, OnesLike, ZerosLike, add, zeros_like
 from .state import Const
 
 if TYPE_CHECKING:
@@ -51,16 +55,30 @@ def _present(gy: Tensor) -> set[int] | None:
     return found
 
 
-def _forward_values_read(b: Body, grads: list[Tensor], stop: list[Tensor]) -> list[Tensor]:
-    """The forward step's values that the gradient graph reads (kept at every step)."""
+def _reads_only_the_shape(op: Op, i: int) -> bool:
+    """Whether ``op`` reads nothing of its input ``i`` but its shape (and dtype)."""
+    return (isinstance(op, (SumTo, BroadcastTo, ReshapeLike)) and i == 1) or \
+        (isinstance(op, (ZerosLike, OnesLike, ShapeOp)) and i == 0)
+
+
+def _forward_values_read(b: Body, grads: list[Tensor],
+                         stop: list[Tensor]) -> tuple[list[Tensor], set[Tensor]]:
+    """The forward step's values that the gradient graph reads (kept at every step), and those
+    of them it reads only the shape of (a ``SumTo``'s target): their values need no keeping."""
     fwd = set(b.ops)
     need: list[Tensor] = []
+    valued: set[Tensor] = set(t for t in grads if t.op in fwd)
     for op in topo_sort(grads, stop=stop):
         if op in fwd:
             continue
-        need += [x for x in op.inputs if (x.op in fwd and not isinstance(x.op, Const)) or x in b.carry_ins]
+        for i, x in enumerate(op.inputs):
+            if (x.op in fwd and not isinstance(x.op, Const)) or x in b.carry_ins:
+                need.append(x)
+                if not _reads_only_the_shape(op, i):
+                    valued.add(x)
     need += [g for g in grads if g.op in fwd and not isinstance(g.op, Const)]
-    return list(dict.fromkeys(need))
+    need = list(dict.fromkeys(need))
+    return need, {t for t in need if t not in valued}
 
 
 def loop_gradient(op: Loop, gy: Tensor, wanted: list[bool] | None = None) -> list[Tensor | None]:
@@ -99,9 +117,9 @@ def loop_gradient(op: Loop, gy: Tensor, wanted: list[bool] | None = None) -> lis
     accs = [step_placeholder(g, f"grad_sum_{i}", per_step=False) for i, (_, g) in enumerate(caps_used)]
 
     made = [g for g in grads if g is not None]
-    need = _forward_values_read(b, made, stop=b.inputs + seeds + lams)
+    need, shape_only = _forward_values_read(b, made, stop=b.inputs + seeds + lams)
     # A value the loop stacks already (a per-step result) is read from there, not kept twice.
-    saved_parts = [b.ys.index(t) if t in b.ys else ny + nc + b.save(t) for t in need]
+    saved_parts = [b.ys.index(t) if t in b.ys else ny + nc + b.save(t, t in shape_only) for t in need]
 
     body = Body(
         seq_ins=b.seq_ins + need + seeds,

@@ -102,8 +102,10 @@ class Loop(Op):
             for i, v in enumerate(out[:ny] + out[ny + nc:]):
                 stack = stacks[i]
                 if stack is None or stack.shape[1:] != np.shape(v):
-                    stack = stacks[i] = _buffer(reuse, i, (steps, *np.shape(v)), kept[i].dtype)
-                stack[t] = v
+                    shape_only = kept[i] in b.shape_only
+                    stack = stacks[i] = _buffer(reuse, i, (steps, *np.shape(v)), kept[i].dtype, shape_only)
+                if stack.flags.writeable:
+                    stack[t] = v
         finals = [np.array(c, dtype=t.dtype) for c, t in zip(carry, b.carry_ins)]
         return Parts([*stacks[:ny], *finals, *stacks[ny:]])
 
@@ -126,7 +128,12 @@ class Loop(Op):
         return loop_gradient(self, gy, wanted)
 
 
-def _buffer(reuse: dict[int, np.ndarray], i: int, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+def _buffer(reuse: dict[int, np.ndarray], i: int, shape: tuple[int, ...], dtype: str,
+            shape_only: bool) -> np.ndarray:
+    """A stack for part ``i``; for a value only the shape of which is read, a read-only array
+    of that shape with no memory of its own (zeros, never written)."""
+    if shape_only:
+        return np.broadcast_to(np.zeros((), dtype), shape)
     old = reuse.get(i)
     if old is None or old.shape != shape or old.dtype != np.dtype(dtype):
         old = reuse[i] = np.empty(shape, dtype)
