@@ -23,7 +23,7 @@ from ..topo import topo_sort
 from .array import ReshapeLike
 from .broadcast import BroadcastTo, SumTo
 from .compare import cast
-from .index import ShapeOp
+from .index import ShapeOp, SliceGrad
 from .loop_body import Body, step_placeholder
 from .math import AddN, OnesLike, ZerosLike, add, zeros_like
 from .state import Const
@@ -57,7 +57,7 @@ def _present(gy: Tensor) -> set[int] | None:
 
 def _reads_only_the_shape(op: Op, i: int) -> bool:
     """Whether ``op`` reads nothing of its input ``i`` but its shape (and dtype)."""
-    return (isinstance(op, (SumTo, BroadcastTo, ReshapeLike)) and i == 1) or \
+    return (isinstance(op, (SumTo, BroadcastTo, ReshapeLike, SliceGrad)) and i == 1) or \
         (isinstance(op, (ZerosLike, OnesLike, ShapeOp)) and i == 0)
 
 
