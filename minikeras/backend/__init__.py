@@ -101,6 +101,7 @@ from .ops import (
     transpose,
     var,
 )
+from .rnn import foldl, foldr, map_fn, rnn
 from .session import clear_session, get_uid, learning_phase, name_scope, reset_uids, set_learning_phase
 from .variables import (
     batch_get_value,

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import backend as K
 from ..graph import Tensor, Variable
+from .masking import MaskingMixin, call_takes_mask, masks_per_output, previous_mask
 
 #: Every Layer subclass by class name, so a config can name the class to rebuild.
 LAYER_CLASSES: dict[str, type[Layer]] = {}
@@ -58,7 +59,8 @@ class Node:
     def __init__(self, outbound_layer: Layer, inbound_layers: list[Layer], node_indices: list[int],
                  tensor_indices: list[int], input_tensors: list[Tensor],
                  output_tensors: list[Tensor], input_shapes: list[Any], output_shapes: list[Any],
-                 arguments: dict[str, Any] | None = None) -> None:
+                 arguments: dict[str, Any] | None = None, input_masks: list[Any] | None = None,
+                 output_masks: list[Any] | None = None) -> None:
         self.outbound_layer = outbound_layer
         self.inbound_layers = inbound_layers
         self.node_indices = node_indices
@@ -68,6 +70,8 @@ class Node:
         self.input_shapes = input_shapes
         self.output_shapes = output_shapes
         self.arguments = arguments or {}
+        self.input_masks = input_masks or [None] * len(input_tensors)
+        self.output_masks = output_masks or [None] * len(output_tensors)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -82,7 +86,7 @@ class Node:
         return f"<Node {ins} -> {self.outbound_layer.name}>"
 
 
-class Layer:
+class Layer(MaskingMixin):
     """Base class of layers: subclasses give ``build(input_shape)`` and ``call(inputs)``.
 
     A student's usual surprise: creating a layer makes no weights. They appear when the
@@ -243,15 +247,18 @@ class Layer:
                 self.built = True
                 if self._initial_weights is not None:
                     self.set_weights(self._initial_weights)
-            output = self.call(inputs, **kwargs)
+            mask = previous_mask(input_list)
+            takes_mask = "mask" not in kwargs and call_takes_mask(self)
+            output = self.call(inputs, **({**kwargs, "mask": mask} if takes_mask else kwargs))
             output_list = [K.identity(y) if any(y is x for x in input_list) else y
                            for y in to_list(output)]
+            output_mask = self.compute_mask(inputs, mask)
         self._stamp_shapes(input_list, output_list)
         uses_learning_phase = any(getattr(x, "_uses_learning_phase", False) for x in input_list)
         for y in output_list:
             y._uses_learning_phase = y._uses_learning_phase or uses_learning_phase
         if all(getattr(x, "_keras_history", None) is not None for x in input_list):
-            self._add_inbound_node(input_list, output_list, kwargs)
+            self._add_inbound_node(input_list, output_list, kwargs, (mask, output_mask))
         return unpack_singleton(output_list) if isinstance(output, (list, tuple)) or len(output_list) == 1 \
             else output_list
 
@@ -278,7 +285,7 @@ class Layer:
                 y._keras_shape = tuple(g if g is not None else d for g, d in zip(y.shape, shape))
 
     def _add_inbound_node(self, input_tensors: list[Tensor], output_tensors: list[Tensor],
-                          arguments: dict[str, Any]) -> None:
+                          arguments: dict[str, Any], masks: tuple[Any, Any] = (None, None)) -> None:
         histories = [x._keras_history for x in input_tensors]
         node = Node(self,
                     inbound_layers=[h[0] for h in histories],
@@ -288,7 +295,8 @@ class Layer:
                     output_tensors=output_tensors,
                     input_shapes=[K.int_shape(x) for x in input_tensors],
                     output_shapes=[K.int_shape(y) for y in output_tensors],
-                    arguments=arguments)
+                    arguments=arguments, input_masks=to_list(masks[0]),
+                    output_masks=masks_per_output(masks[1], len(output_tensors)))
         self._append_node(node)
         node_index = len(self._inbound_nodes) - 1
         for i, y in enumerate(output_tensors):

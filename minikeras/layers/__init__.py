@@ -4,7 +4,7 @@ from ..engine import Input, InputLayer, Layer
 from ..engine import deserialize_layer as deserialize
 from .convolutional import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
 from .convolutional_transpose import Conv2DTranspose, Conv3DTranspose, Deconvolution2D, Deconvolution3D
-from .core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
+from .core import Activation, Dense, Dropout, Flatten, Lambda, Masking, RepeatVector, Reshape
 from .embeddings import Embedding
 from .merge import (
     Add,
@@ -51,6 +51,8 @@ from .pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from .recurrent import GRU, LSTM, RNN, SimpleRNN
+from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .resampling import (
     Cropping1D,
     Cropping2D,
@@ -69,8 +71,22 @@ from .separable import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )
+from .wrappers import Bidirectional, TimeDistributed, Wrapper
 
 __all__ = [
+    "Bidirectional",
+    "TimeDistributed",
+    "Wrapper",
+    "Masking",
+    "RepeatVector",
+    "StackedRNNCells",
+    "SimpleRNNCell",
+    "SimpleRNN",
+    "RNN",
+    "LSTMCell",
+    "LSTM",
+    "GRUCell",
+    "GRU",
     "Activation",
     "Add",
     "Average",

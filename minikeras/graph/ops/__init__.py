@@ -8,6 +8,7 @@ from . import (
     conv,
     index,
     linalg,
+    loops,
     math,
     nn,
     padding,
@@ -23,6 +24,7 @@ from .compare import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .index import *  # noqa: F403
 from .linalg import *  # noqa: F403
+from .loops import *  # noqa: F403
 from .math import *  # noqa: F403
 from .nn import *  # noqa: F403
 from .padding import *  # noqa: F403
@@ -32,6 +34,6 @@ from .random import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .state import *  # noqa: F403
 
-MODULES = (array, broadcast, compare, conv, index, linalg, math, nn, padding, patches, pool, random, reduce,
-           state)
+MODULES = (array, broadcast, compare, conv, index, linalg, loops, math, nn, padding, patches, pool, random,
+           reduce, state)
 BUILDERS = [name for module in MODULES for name in module.__all__]
