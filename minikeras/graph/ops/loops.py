@@ -21,21 +21,10 @@ import numpy as np
 from ..op import Op
 from ..tensor import Shape, Tensor
 from .loop_body import Body, as_value, step_placeholder
+from .parts import Parts, TupleCotangent
 from .state import FLOATX, as_tensor
 
 __all__ = ["loop", "loop_output"]
-
-
-class Parts(tuple):  # type: ignore[type-arg]
-    """A loop's value (or a gradient arriving at one): one array per part, ``None`` = zeros.
-
-    Two gradients of a loop add up part by part, which is how ``AddN`` meets them."""
-
-    def __add__(self, other: Any) -> Parts:
-        n = max(len(self), len(other))
-        a = list(self) + [None] * (n - len(self))
-        b = list(other) + [None] * (n - len(other))
-        return Parts(x if y is None else y if x is None else x + y for x, y in zip(a, b))
 
 
 class Loop(Op):
@@ -173,40 +162,6 @@ class LoopOutput(Op):
 def loop_output(parts: Tensor, index: int) -> Tensor:
     """Part ``index`` of a loop's value (see ``Loop.spec`` for the order of the parts)."""
     return LoopOutput.apply(parts, index=index)
-
-
-class TupleCotangent(Op):
-    """A gradient arriving at one part of a loop, as a ``Parts`` with only that part."""
-
-    returns_view = True
-    index: int
-
-    def infer(self, gy: Tensor) -> tuple[Shape, str]:
-        return (), FLOATX
-
-    def forward(self, gy: Any) -> Parts:
-        return Parts([None] * self.index + [gy])
-
-    def backward(self, g: Tensor) -> list[Tensor | None]:
-        return [TuplePart.apply(g, self.inputs[0], index=self.index)]
-
-
-class TuplePart(Op):
-    """Part ``index`` of a gradient ``Parts``, zeros shaped like ``like`` where none arrived."""
-
-    returns_view = True
-    index: int
-
-    def infer(self, parts: Tensor, like: Tensor) -> tuple[Shape, str]:
-        return like.shape, like.dtype
-
-    def forward(self, parts: Parts, like: Any) -> Any:
-        if self.index < len(parts) and parts[self.index] is not None:
-            return parts[self.index]
-        return np.zeros_like(like)
-
-    def backward(self, g: Tensor) -> list[Tensor | None]:
-        return [TupleCotangent.apply(g, index=self.index), None]
 
 
 Step = Callable[[list[Tensor], list[Tensor]], tuple[Sequence[Tensor], Sequence[Tensor]]]
