@@ -77,6 +77,9 @@ class Loop(Op):
             base[s] = as_value(c)
         seq_slots, carry_slots = feed_slots[:ns], feed_slots[ns:ns + nc]
         kept = b.ys + b.saved
+        # worked out once, not at every step: where each step's results are, which are copied
+        carry_outs, kept_slots = fetch_slots[ny:ny + nc], fetch_slots[:ny] + fetch_slots[ny + nc:]
+        copied = [k not in b.shape_only for k in kept]
         stacks: list[np.ndarray | None] = [None] * len(kept)  # found at the first step: shapes known
         reuse = self._buffers()
         for t in range(steps - 1, -1, -1) if self.reverse else range(steps):
@@ -86,14 +89,12 @@ class Loop(Op):
             for s, v in zip(carry_slots, carry):
                 vals[s] = v
             run(vals)
-            out = [vals[s] for s in fetch_slots]
-            carry = out[ny:ny + nc]
-            for i, v in enumerate(out[:ny] + out[ny + nc:]):
-                stack = stacks[i]
+            carry = [vals[s] for s in carry_outs]
+            for i, s in enumerate(kept_slots):
+                v, stack = vals[s], stacks[i]
                 if stack is None or stack.shape[1:] != np.shape(v):
-                    shape_only = kept[i] in b.shape_only
-                    stack = stacks[i] = _buffer(reuse, i, (steps, *np.shape(v)), kept[i].dtype, shape_only)
-                if stack.flags.writeable:
+                    stack = stacks[i] = _buffer(reuse, i, (steps, *np.shape(v)), kept[i].dtype, not copied[i])
+                if copied[i]:
                     stack[t] = v
         finals = [np.array(c, dtype=t.dtype) for c, t in zip(carry, b.carry_ins)]
         return Parts([*stacks[:ny], *finals, *stacks[ny:]])
