@@ -76,6 +76,23 @@ def with_axis(draw: st.DrawFn, min_dims: int = 1, arrays: int = 1, **domain: Any
 
 
 @st.composite
+def splits(draw: st.DrawFn) -> Example:
+    """An array whose ``axis`` divides into ``num`` pieces (1 to 3)."""
+    shape = list(draw(shapes(1, 3, 1, 3)))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    num = draw(st.integers(1, 3))
+    shape[axis] *= num
+    return (draw(arrays(tuple(shape))),), {"num": num, "axis": axis}
+
+
+def split_use(pieces: list[Any], axis: int, square: Callable[[Any], Any], join: Callable[..., Any]) -> Any:
+    """The pieces squared and weighted, all but the last when there are several: the last piece
+    gets no gradient at all (a ``None`` part), the others gradients that depend on ``x``."""
+    kept = pieces[:max(1, len(pieces) - 1)]
+    return join([square(p) * (k + 1.0) for k, p in enumerate(kept)], axis)
+
+
+@st.composite
 def reductions(draw: st.DrawFn, **domain: Any) -> Example:
     """An array, ``axis`` (None, an int or a tuple, possibly empty) and ``keepdims``."""
     shape = draw(shapes(0, 3))
@@ -424,6 +441,10 @@ CASES = [
            lambda *xs, axis: np.concatenate(xs, axis), concatenates()),
     OpCase("stack", lambda *xs, axis: G.stack(list(xs), axis),
            lambda *xs, axis: np.stack(xs, axis), stacks()),
+    OpCase("split", lambda x, num, axis: split_use(G.split(x, num, axis), axis, G.square, G.concatenate),
+           lambda x, num, axis: split_use(np.split(x, num, axis), axis, np.square,
+                                          lambda xs, a: np.concatenate(xs, a)),
+           splits()),
     OpCase("tile", lambda x, reps: G.tile(x, reps), lambda x, reps: np.tile(x, reps), tiles()),
     OpCase("getitem", lambda x, key: x[key], lambda x, key: x[key], slices()),
     OpCase("getitem_idioms", lambda x, key: x[key], lambda x, key: x[key], fixed_slices()),

@@ -53,14 +53,22 @@ def rnn(step_function: StepFunction, inputs: Tensor, initial_states: Sequence[Te
     if unroll:
         return _unrolled(step_function, seq, states, steps_mask, constants, input_length)
 
+    output_is_state: list[bool] = []
+
     def step(slices: list[Tensor], carried: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
         output, new_states = step_function(slices[0], carried + constants)
+        output_is_state.append(bool(new_states) and new_states[0] is output)
         output, new = _masked(slices[1] if len(slices) > 1 else None, output, new_states, carried)
         return [output], new
 
     sequences = [seq] if steps_mask is None else [seq, steps_mask]
     (outputs,), finals = G.loop(step, sequences, states, name="rnn")
-    return outputs[-1], _time_major(outputs), finals
+    # When the step's output is its first state (SimpleRNN's h, LSTM's h), even on masked steps
+    # (``_masked``), the last output is that state's final value: its gradient then enters the
+    # gradient loop as the carried gradient, with no zero-filled (time, batch, units) array
+    # around one step's slice.
+    last = finals[0] if output_is_state[0] else outputs[-1]
+    return last, _time_major(outputs), finals
 
 
 def _unrolled(step_function: StepFunction, seq: Tensor, states: list[Tensor], mask: Tensor | None,

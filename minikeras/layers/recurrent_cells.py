@@ -16,7 +16,7 @@ import numpy as np
 from .. import activations, constraints, initializers, regularizers
 from .. import backend as K
 from ..engine import Layer
-from ..graph import Tensor
+from ..graph import Tensor, split
 
 Shape = tuple[int | None, ...]
 
@@ -176,7 +176,7 @@ class _GatedCell(_Cell):
         if self.implementation == 2:
             z = K.dot(_drop(x, masks[0]), weights)
             z = z if bias is None else K.bias_add(z, bias)
-            return [self.gate_slices(z, k) for k in range(self.gates)]
+            return split(z, self.gates, axis=-1)  # its gradient joins the gates', no zero-filled sum
         out = []
         for k in range(self.gates):
             z = K.dot(_drop(x, masks[k]), self.gate_slices(weights, k))
@@ -212,12 +212,21 @@ class LSTMCell(_GatedCell):
              training: Any = None) -> tuple[Tensor, list[Tensor]]:
         h_tm1, c_tm1 = states[0], states[1]
         dp, rec_dp = self.masks(inputs, h_tm1, training)
-        xi, xf, xc, xo = self.projections(inputs, dp, self.kernel, self.bias)
-        hi, hf, hc, ho = self.projections(h_tm1, rec_dp, self.recurrent_kernel, None)
-        i = self.recurrent_activation(xi + hi)
-        f = self.recurrent_activation(xf + hf)
-        c = f * c_tm1 + i * self.activation(xc + hc)
-        o = self.recurrent_activation(xo + ho)
+        if self.implementation == 2:
+            # Keras 2's form: all four gates' pre-activations summed at once, then split (one
+            # split and one sum per step, not eight slices and four sums)
+            z = K.dot(_drop(inputs, dp[0]), self.kernel)
+            z = z + K.dot(_drop(h_tm1, rec_dp[0]), self.recurrent_kernel)
+            z = z if self.bias is None else K.bias_add(z, self.bias)
+            zi, zf, zc, zo = split(z, 4, axis=-1)
+        else:
+            xs = self.projections(inputs, dp, self.kernel, self.bias)
+            hs = self.projections(h_tm1, rec_dp, self.recurrent_kernel, None)
+            zi, zf, zc, zo = (x + h for x, h in zip(xs, hs))
+        i = self.recurrent_activation(zi)
+        f = self.recurrent_activation(zf)
+        c = f * c_tm1 + i * self.activation(zc)
+        o = self.recurrent_activation(zo)
         h = o * self.activation(c)
         return h, [h, c]
 

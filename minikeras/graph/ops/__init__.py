@@ -12,6 +12,7 @@ from . import (
     math,
     nn,
     padding,
+    parts,
     patches,
     pool,
     random,
@@ -28,12 +29,13 @@ from .loops import *  # noqa: F403
 from .math import *  # noqa: F403
 from .nn import *  # noqa: F403
 from .padding import *  # noqa: F403
+from .parts import *  # noqa: F403
 from .patches import *  # noqa: F403
 from .pool import *  # noqa: F403
 from .random import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .state import *  # noqa: F403
 
-MODULES = (array, broadcast, compare, conv, index, linalg, loops, math, nn, padding, patches, pool, random,
-           reduce, state)
+MODULES = (array, broadcast, compare, conv, index, linalg, loops, math, nn, padding, parts, patches, pool,
+           random, reduce, state)
 BUILDERS = [name for module in MODULES for name in module.__all__]

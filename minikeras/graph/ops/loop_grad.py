@@ -26,6 +26,7 @@ from .compare import cast
 from .index import ShapeOp, SliceGrad
 from .loop_body import Body, step_placeholder
 from .math import AddN, OnesLike, ZerosLike, add, zeros_like
+from .parts import SplitGrad
 from .state import Const
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def _as_dtype(t: Tensor, dtype: str) -> Tensor:
 
 def _present(gy: Tensor) -> set[int] | None:
     """The parts a gradient can arrive at, read off the graph; ``None`` when unknown."""
-    from .loops import TupleCotangent
+    from .parts import TupleCotangent
 
     terms = gy.op.inputs if isinstance(gy.op, AddN) else [gy]
     found = set()
@@ -57,7 +58,7 @@ def _present(gy: Tensor) -> set[int] | None:
 
 def _reads_only_the_shape(op: Op, i: int) -> bool:
     """Whether ``op`` reads nothing of its input ``i`` but its shape (and dtype)."""
-    return (isinstance(op, (SumTo, BroadcastTo, ReshapeLike, SliceGrad)) and i == 1) or \
+    return (isinstance(op, (SumTo, BroadcastTo, ReshapeLike, SliceGrad, SplitGrad)) and i == 1) or \
         (isinstance(op, (ZerosLike, OnesLike, ShapeOp)) and i == 0)
 
 
@@ -85,7 +86,8 @@ def loop_gradient(op: Loop, gy: Tensor, wanted: list[bool] | None = None) -> lis
     """The gradients of ``op``'s ``wanted`` inputs given ``gy`` (a ``Parts``), as outputs of a new
     loop. Carried values always get theirs: the loop carries them back through time."""
     from ..gradients import gradients
-    from .loops import Loop, TuplePart, loop_output
+    from .loops import Loop, loop_output
+    from .parts import TuplePart
 
     b = op.body
     ny, nc, ns = len(b.ys), len(b.carry_ins), len(b.seq_ins)

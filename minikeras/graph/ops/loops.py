@@ -21,21 +21,10 @@ import numpy as np
 from ..op import Op
 from ..tensor import Shape, Tensor
 from .loop_body import Body, as_value, step_placeholder
+from .parts import Parts, TupleCotangent
 from .state import FLOATX, as_tensor
 
 __all__ = ["loop", "loop_output"]
-
-
-class Parts(tuple):  # type: ignore[type-arg]
-    """A loop's value (or a gradient arriving at one): one array per part, ``None`` = zeros.
-
-    Two gradients of a loop add up part by part, which is how ``AddN`` meets them."""
-
-    def __add__(self, other: Any) -> Parts:
-        n = max(len(self), len(other))
-        a = list(self) + [None] * (n - len(self))
-        b = list(other) + [None] * (n - len(other))
-        return Parts(x if y is None else y if x is None else x + y for x, y in zip(a, b))
 
 
 class Loop(Op):
@@ -88,6 +77,9 @@ class Loop(Op):
             base[s] = as_value(c)
         seq_slots, carry_slots = feed_slots[:ns], feed_slots[ns:ns + nc]
         kept = b.ys + b.saved
+        # worked out once, not at every step: where each step's results are, which are copied
+        carry_outs, kept_slots = fetch_slots[ny:ny + nc], fetch_slots[:ny] + fetch_slots[ny + nc:]
+        copied = [k not in b.shape_only for k in kept]
         stacks: list[np.ndarray | None] = [None] * len(kept)  # found at the first step: shapes known
         reuse = self._buffers()
         for t in range(steps - 1, -1, -1) if self.reverse else range(steps):
@@ -97,14 +89,12 @@ class Loop(Op):
             for s, v in zip(carry_slots, carry):
                 vals[s] = v
             run(vals)
-            out = [vals[s] for s in fetch_slots]
-            carry = out[ny:ny + nc]
-            for i, v in enumerate(out[:ny] + out[ny + nc:]):
-                stack = stacks[i]
+            carry = [vals[s] for s in carry_outs]
+            for i, s in enumerate(kept_slots):
+                v, stack = vals[s], stacks[i]
                 if stack is None or stack.shape[1:] != np.shape(v):
-                    shape_only = kept[i] in b.shape_only
-                    stack = stacks[i] = _buffer(reuse, i, (steps, *np.shape(v)), kept[i].dtype, shape_only)
-                if stack.flags.writeable:
+                    stack = stacks[i] = _buffer(reuse, i, (steps, *np.shape(v)), kept[i].dtype, not copied[i])
+                if copied[i]:
                     stack[t] = v
         finals = [np.array(c, dtype=t.dtype) for c, t in zip(carry, b.carry_ins)]
         return Parts([*stacks[:ny], *finals, *stacks[ny:]])
@@ -173,40 +163,6 @@ class LoopOutput(Op):
 def loop_output(parts: Tensor, index: int) -> Tensor:
     """Part ``index`` of a loop's value (see ``Loop.spec`` for the order of the parts)."""
     return LoopOutput.apply(parts, index=index)
-
-
-class TupleCotangent(Op):
-    """A gradient arriving at one part of a loop, as a ``Parts`` with only that part."""
-
-    returns_view = True
-    index: int
-
-    def infer(self, gy: Tensor) -> tuple[Shape, str]:
-        return (), FLOATX
-
-    def forward(self, gy: Any) -> Parts:
-        return Parts([None] * self.index + [gy])
-
-    def backward(self, g: Tensor) -> list[Tensor | None]:
-        return [TuplePart.apply(g, self.inputs[0], index=self.index)]
-
-
-class TuplePart(Op):
-    """Part ``index`` of a gradient ``Parts``, zeros shaped like ``like`` where none arrived."""
-
-    returns_view = True
-    index: int
-
-    def infer(self, parts: Tensor, like: Tensor) -> tuple[Shape, str]:
-        return like.shape, like.dtype
-
-    def forward(self, parts: Parts, like: Any) -> Any:
-        if self.index < len(parts) and parts[self.index] is not None:
-            return parts[self.index]
-        return np.zeros_like(like)
-
-    def backward(self, g: Tensor) -> list[Tensor | None]:
-        return [TupleCotangent.apply(g, index=self.index), None]
 
 
 Step = Callable[[list[Tensor], list[Tensor]], tuple[Sequence[Tensor], Sequence[Tensor]]]

@@ -13,9 +13,9 @@ from ..tensor import Shape, Tensor
 from .array import expand_dims, reshape
 from .broadcast import sum_to
 from .compare import cast, where
-from .math import clip, exp, square
+from .math import exp, square
 from .reduce import sum  # noqa: A004 - the graph's sum, not Python's
-from .state import as_tensor
+from .state import FLOATX, as_tensor
 
 __all__ = [
     "bias_add", "elu", "hard_sigmoid", "log_softmax", "relu", "sigmoid",
@@ -100,9 +100,46 @@ def sigmoid(x: Any) -> Tensor:
     return Sigmoid.apply(as_tensor(x))
 
 
+def _hard_sigmoid_line(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``0.2 * x + 0.5`` in ``x``'s dtype, rounded as the three ops it replaces round it."""
+    u = np.multiply(x, x.dtype.type(0.2), out=out)
+    return np.add(u, x.dtype.type(0.5), out=out)
+
+
+class HardSigmoid(Op):
+    """Keras's piecewise-linear sigmoid ``clip(0.2 * x + 0.5, 0, 1)`` as one op (an LSTM applies
+    it three times per step: one op and one gradient op, not three and three)."""
+
+    inplace = (0,)
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        u = _hard_sigmoid_line(np.asarray(x), out)
+        return np.clip(u, 0, 1, out=out)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [HardSigmoidGrad.apply(gy, self.inputs[0])]
+
+
 def hard_sigmoid(x: Any) -> Tensor:
     """Keras's piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``."""
-    return clip(as_tensor(x) * 0.2 + 0.5, 0.0, 1.0)
+    x = as_tensor(x)
+    return HardSigmoid.apply(x if np.dtype(x.dtype).kind == "f" else cast(x, FLOATX))
+
+
+class HardSigmoidGrad(Op):
+    """``0.2 * gy`` where ``0.2 * x + 0.5`` lies in ``[0, 1]`` (the bounds included, as TF's
+    clip passes them), else 0. Linear in ``gy``, piecewise constant in ``x``."""
+
+    inplace = (0,)
+
+    def forward(self, gy: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        u = _hard_sigmoid_line(np.asarray(x))
+        inside = (u >= 0) & (u <= 1)
+        g = np.multiply(gy, np.asarray(gy).dtype.type(0.2), out=out)
+        return np.multiply(g, inside, out=out)
+
+    def backward(self, ggx: Tensor) -> list[Tensor | None]:
+        return [HardSigmoidGrad.apply(ggx, self.inputs[1]), None]
 
 
 class Tanh(Op):
