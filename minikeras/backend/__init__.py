@@ -14,6 +14,7 @@ from .config import (
 )
 from .function import Function, function
 from .nn import (
+    batch_normalization,
     binary_crossentropy,
     categorical_crossentropy,
     conv2d,
@@ -22,6 +23,7 @@ from .nn import (
     hard_sigmoid,
     in_test_phase,
     in_train_phase,
+    normalize_batch_in_training,
     pool2d,
     relu,
     sigmoid,
@@ -33,6 +35,9 @@ from .nn import (
 )
 from .ops import (
     abs,
+    all,
+    any,
+    arange,
     argmax,
     argmin,
     batch_dot,
@@ -41,6 +46,9 @@ from .ops import (
     cast,
     clip,
     concatenate,
+    cos,
+    cumprod,
+    cumsum,
     dot,
     dtype,
     equal,
@@ -48,15 +56,18 @@ from .ops import (
     expand_dims,
     flatten,
     gather,
+    get_variable_shape,
     gradients,
     greater,
     greater_equal,
     identity,
+    in_top_k,
     int_shape,
     l2_normalize,
     less,
     less_equal,
     log,
+    logsumexp,
     max,
     maximum,
     mean,
@@ -67,12 +78,16 @@ from .ops import (
     one_hot,
     permute_dimensions,
     pow,
+    print_tensor,
     prod,
+    repeat,
     repeat_elements,
     reshape,
+    reverse,
     round,
     shape,
     sign,
+    sin,
     sqrt,
     square,
     squeeze,
@@ -84,6 +99,12 @@ from .ops import (
     tile,
     transpose,
     var,
+)
+from .random import (
+    random_binomial,
+    random_normal_variable,
+    random_uniform_variable,
+    truncated_normal,
 )
 from .session import clear_session, get_uid, learning_phase, name_scope, reset_uids, set_learning_phase
 from .variables import (

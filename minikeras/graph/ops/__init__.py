@@ -1,11 +1,28 @@
 """The primitives, grouped by kind. Each module defines its ops, each op's builder right
 below it, and lists the builders in its own ``__all__``; this package gathers them."""
 
-from . import array, broadcast, compare, conv, index, linalg, math, nn, pool, random, reduce, state
+from . import (
+    array,
+    broadcast,
+    compare,
+    conv,
+    debug,
+    index,
+    linalg,
+    math,
+    nn,
+    pool,
+    random,
+    reduce,
+    scan,
+    state,
+    trig,
+)
 from .array import *  # noqa: F403
 from .broadcast import *  # noqa: F403
 from .compare import *  # noqa: F403
 from .conv import *  # noqa: F403
+from .debug import *  # noqa: F403
 from .index import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .math import *  # noqa: F403
@@ -13,7 +30,10 @@ from .nn import *  # noqa: F403
 from .pool import *  # noqa: F403
 from .random import *  # noqa: F403
 from .reduce import *  # noqa: F403
+from .scan import *  # noqa: F403
 from .state import *  # noqa: F403
+from .trig import *  # noqa: F403
 
-MODULES = (array, broadcast, compare, conv, index, linalg, math, nn, pool, random, reduce, state)
+MODULES = (array, broadcast, compare, conv, debug, index, linalg, math, nn, pool, random, reduce, scan, state,
+           trig)
 BUILDERS = [name for module in MODULES for name in module.__all__]
