@@ -19,6 +19,7 @@ import numpy as np
 
 from . import objects
 from .backend import floatx
+from .engine import lookups
 
 Shape = tuple[int, ...]
 
@@ -342,3 +343,6 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
 def get(identifier: Any) -> Any:
     """A name (``"glorot_uniform"``), a config dict, an instance or any callable to an initializer."""
     return objects.get(identifier, _OBJECTS, "initializer")
+
+
+lookups.register("initializer", get)  # so that add_weight(initializer="...") finds names

@@ -10,13 +10,14 @@ That stamp is how ``Model(inputs, outputs)`` later finds its layers.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import backend as K
 from ..graph import Tensor, Variable
+from .lookups import resolve
 
 #: Every Layer subclass by class name, so a config can name the class to rebuild.
 LAYER_CLASSES: dict[str, type[Layer]] = {}
@@ -106,6 +107,7 @@ class Layer:
         self._non_trainable_weights: list[Variable] = []
         self._updates: list[tuple[Any, tuple[Tensor, ...] | None]] = []
         self._losses: list[Any] = []
+        self._loss_inputs: list[tuple[Tensor, ...] | None] = []  # per loss, as add_loss's inputs
         self._inbound_nodes: list[Node] = []
         self._outbound_nodes: list[Node] = []
         if "input_shape" in kwargs or "batch_input_shape" in kwargs:
@@ -120,9 +122,11 @@ class Layer:
     # --- weights --------------------------------------------------------------------
 
     def add_weight(self, name: str, shape: Sequence[int], dtype: str | None = None,
-                   initializer: Callable[..., Any] | None = None, regularizer: Any = None,
+                   initializer: Any = None, regularizer: Any = None,
                    trainable: bool = True, constraint: Any = None) -> Variable:
-        """Create a variable named ``<layer>/<name>:0`` from ``initializer(shape, dtype)``."""
+        """A variable ``<layer>/<name>:0`` from ``initializer(shape, dtype)`` (or its name: "uniform")."""
+        initializer, regularizer = resolve("initializer", initializer), resolve("regularizer", regularizer)
+        constraint = resolve("constraint", constraint)
         dtype = dtype or self.dtype
         shape = tuple(int(d) for d in shape)
         value = np.zeros(shape) if initializer is None else initializer(shape, dtype=dtype)
@@ -131,7 +135,7 @@ class Layer:
         with K.name_scope(self.name + "/"):
             weight = K.variable(value, dtype=dtype, name=name, constraint=constraint)
         if regularizer is not None:
-            self._losses.append(regularizer(weight))
+            self.add_loss(regularizer(weight))
         (self._trainable_weights if trainable else self._non_trainable_weights).append(weight)
         return weight
 
@@ -204,7 +208,16 @@ class Layer:
         return list(self._losses)
 
     def add_loss(self, losses: Any, inputs: Any = None) -> None:
-        self._losses.extend(to_list(losses))
+        """Record loss tensors; ``inputs`` says which call made them (``None``: unconditional)."""
+        key = None if inputs is None else tuple(to_list(inputs))
+        for loss in to_list(losses):
+            self._losses.append(loss)
+            self._loss_inputs.append(key)
+
+    def get_losses_for(self, inputs: Any) -> list[Any]:
+        """The losses added for the call on ``inputs`` (``None``: the unconditional ones)."""
+        key = None if inputs is None else tuple(to_list(inputs))
+        return [loss for loss, k in zip(self._losses, self._loss_inputs) if k == key]
 
     # --- the call -------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ def standardize(x: Any, shapes: Sequence[tuple[Any, ...]], names: Sequence[str],
         arrays = [x[n] for n in names]
     else:
         arrays = list(x) if isinstance(x, (list, tuple)) and len(shapes) > 1 else [x]
+        if len(shapes) == 1 and isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], np.ndarray):
+            arrays = [x[0]]  # predict([x]) on a one-input model: a list of one array, as Keras takes it
     if len(arrays) != len(shapes):
         raise ValueError(
             f"Error when checking model {what}: the list of Numpy arrays that you are passing "
