@@ -2,8 +2,10 @@
 
 from ..engine import Input, InputLayer, Layer
 from ..engine import deserialize_layer as deserialize
+from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .convolutional import Conv2D, Convolution2D
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
+from .core_extra import ActivityRegularization, Permute
 from .embeddings import Embedding
 from .merge import (
     Add,
@@ -23,6 +25,7 @@ from .merge import (
     multiply,
     subtract,
 )
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization
 from .pooling import (
     AveragePooling2D,
@@ -34,8 +37,23 @@ from .pooling import (
     MaxPool2D,
     MaxPooling2D,
 )
+from .spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 
 __all__ = [
+    "ELU",
+    "ActivityRegularization",
+    "AlphaDropout",
+    "GaussianDropout",
+    "GaussianNoise",
+    "LeakyReLU",
+    "PReLU",
+    "Permute",
+    "ReLU",
+    "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "ThresholdedReLU",
     "Activation",
     "Add",
     "Average",
