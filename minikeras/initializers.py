@@ -312,6 +312,16 @@ class LecunNormal(VarianceScaling):
         return {"seed": self.seed}
 
 
+# Keras 2's lower-case names, as module attributes: ``initializers.zeros()``, ``initializers.uniform(-1, 1)``.
+zero = zeros = Zeros
+one = ones = Ones
+constant = Constant
+uniform = random_uniform = RandomUniform
+normal = random_normal = RandomNormal
+truncated_normal = TruncatedNormal
+identity = Identity
+orthogonal = Orthogonal
+
 # Keras's names: a class or a function, called with no arguments when named by a string.
 _OBJECTS: dict[str, Callable[..., Any]] = {
     "Zeros": Zeros, "zeros": Zeros, "zero": Zeros,

@@ -106,6 +106,13 @@ def serialize(loss: Callable[..., Any]) -> str:
     return _ALIASES.get(loss.__name__, loss.__name__)
 
 
+def deserialize(name: str, custom_objects: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """The loss function a name stands for (``custom_objects`` first), Keras's inverse of ``serialize``."""
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    return get(name)
+
+
 def get(identifier: Any) -> Callable[..., Any]:
     """A loss function from its name or alias (``"mse"``), or the callable itself."""
     if callable(identifier):

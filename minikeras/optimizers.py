@@ -285,10 +285,95 @@ class Adam(Optimizer):
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad, **super().get_config()}
 
 
+class Adadelta(Optimizer):
+    """``a = rho*a + (1-rho)*g**2``; ``step = g * sqrt(d + eps) / sqrt(a + eps)``; ``p -= lr*step``;
+    ``d = rho*d + (1-rho)*step**2``. The ratio of the two RMS sets the step's size: ``lr`` stays 1."""
+
+    def __init__(self, lr: float | None = None, rho: float = 0.95, epsilon: float | None = None,
+                 decay: float = 0.0, **kwargs: Any) -> None:
+        lr = _lr(lr, kwargs, 1.0)
+        super().__init__(**kwargs)
+        self.lr, self.decay, self.initial_decay = self._hyper("lr", lr), self._hyper("decay", decay), decay
+        self.rho, self.epsilon = rho, K.epsilon() if epsilon is None else epsilon
+
+    def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
+        grads = self.get_gradients(loss, params)
+        accs, deltas = self._slots(params, "accumulator"), self._slots(params, "delta_accumulator")
+        self.weights, self.updates = accs + deltas, [K.update_add(self.iterations, 1)]
+        lr = self._decayed(self.lr)
+        for p, g, a, d in zip(params, grads, accs, deltas):
+            new_a = self.rho * a + (1.0 - self.rho) * K.square(g)
+            step = g * K.sqrt(d + self.epsilon) / K.sqrt(new_a + self.epsilon)
+            self.updates += [K.update(a, new_a), K.update(p, self._constrained(p, p - lr * step)),
+                             K.update(d, self.rho * d + (1 - self.rho) * K.square(step))]
+        return self.updates
+
+    def get_config(self) -> dict[str, Any]:
+        return {"learning_rate": float(K.get_value(self.lr)), "rho": self.rho,
+                "decay": float(K.get_value(self.decay)), "epsilon": self.epsilon, **super().get_config()}
+
+
+class Adamax(Adam):
+    """Adam with the infinity norm: ``u = max(beta_2*u, |g|)``; ``p -= lr/(1-beta_1**t) * m/(u+eps)``."""
+
+    def __init__(self, lr: float | None = None, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float | None = None, decay: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(_lr(lr, kwargs, 0.002), beta_1, beta_2, epsilon, decay, **kwargs)
+
+    def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
+        grads = self.get_gradients(loss, params)
+        self.updates = [K.update_add(self.iterations, 1)]
+        t = K.cast(self.iterations, K.floatx()) + 1
+        lr_t = self._decayed(self.lr) / (1.0 - K.pow(self.beta_1, t))
+        ms, us = self._slots(params, "m"), self._slots(params, "u")
+        self.weights = [self.iterations] + ms + us
+        for p, g, m, u in zip(params, grads, ms, us):
+            m_t = self.beta_1 * m + (1.0 - self.beta_1) * g
+            u_t = K.maximum(self.beta_2 * u, K.abs(g))
+            new_p = p - lr_t * m_t / (u_t + self.epsilon)
+            self.updates += [K.update(m, m_t), K.update(u, u_t), K.update(p, self._constrained(p, new_p))]
+        return self.updates
+
+    def get_config(self) -> dict[str, Any]:
+        return {k: v for k, v in super().get_config().items() if k != "amsgrad"}
+
+
+class Nadam(Adam):
+    """Adam with Nesterov momentum, Keras 2's schedule: ``mu_t = beta_1 * (1 - 0.5 * 0.96**(t *
+    schedule_decay))``; ``m_bar = (1-mu_t) g / (1-prod mu) + mu_{t+1} m_t / (1-prod mu incl. t+1)``."""
+
+    def __init__(self, lr: float | None = None, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float | None = None, schedule_decay: float = 0.004, **kwargs: Any) -> None:
+        super().__init__(_lr(lr, kwargs, 0.002), beta_1, beta_2, epsilon, 0.0, **kwargs)
+        self.m_schedule, self.schedule_decay = self._hyper("m_schedule", 1.0), schedule_decay
+
+    def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
+        grads = self.get_gradients(loss, params)
+        t, b1, b2 = K.cast(self.iterations, K.floatx()) + 1, self.beta_1, self.beta_2
+        mu_t = b1 * (1.0 - 0.5 * K.pow(0.96, t * self.schedule_decay))
+        mu_next = b1 * (1.0 - 0.5 * K.pow(0.96, (t + 1) * self.schedule_decay))
+        schedule, schedule_next = self.m_schedule * mu_t, self.m_schedule * mu_t * mu_next
+        self.updates = [K.update_add(self.iterations, 1), K.update(self.m_schedule, schedule)]
+        ms, vs = self._slots(params, "m"), self._slots(params, "v")
+        self.weights = [self.iterations] + ms + vs  # Keras 2 leaves m_schedule out, too
+        for p, g, m, v in zip(params, grads, ms, vs):
+            m_t, v_t = b1 * m + (1.0 - b1) * g, b2 * v + (1.0 - b2) * K.square(g)
+            m_bar = (1.0 - mu_t) * g / (1.0 - schedule) + mu_next * m_t / (1.0 - schedule_next)
+            new_p = p - self.lr * m_bar / (K.sqrt(v_t / (1.0 - K.pow(b2, t))) + self.epsilon)
+            self.updates += [K.update(m, m_t), K.update(v, v_t), K.update(p, self._constrained(p, new_p))]
+        return self.updates
+
+    def get_config(self) -> dict[str, Any]:
+        config = {k: v for k, v in super().get_config().items() if k not in ("amsgrad", "decay")}
+        return {**config, "schedule_decay": self.schedule_decay}
+
+
 # Keras's lower-case aliases.
 sgd, rmsprop, adagrad, adam = SGD, RMSprop, Adagrad, Adam
+adadelta, adamax, nadam = Adadelta, Adamax, Nadam
 
-_BY_NAME: dict[str, type[Optimizer]] = {"sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adam": Adam}
+_BY_NAME: dict[str, type[Optimizer]] = {"sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adam": Adam,
+                                        "adadelta": Adadelta, "adamax": Adamax, "nadam": Nadam}
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
