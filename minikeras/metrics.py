@@ -8,7 +8,21 @@ from typing import Any
 from . import backend as K
 from . import losses, objects
 from .graph import Tensor
-from .losses import mean_absolute_error, mean_squared_error
+from .losses import (  # noqa: F401 - Keras 2's metrics module offers the losses too (keras.metrics.mse)
+    binary_crossentropy,
+    categorical_crossentropy,
+    cosine_proximity,
+    hinge,
+    kullback_leibler_divergence,
+    logcosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 
 
 def binary_accuracy(y_true: Any, y_pred: Any) -> Tensor:

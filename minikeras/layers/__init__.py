@@ -1,6 +1,6 @@
 """Floor 3: the layers (``from minikeras.layers import Dense, Input, ...``)."""
 
-from ..engine import Input, InputLayer, Layer
+from ..engine import Input, InputLayer, InputSpec, Layer
 from ..engine import deserialize_layer as deserialize
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .convolutional import Conv2D, Convolution2D
@@ -74,6 +74,7 @@ __all__ = [
     "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
+    "InputSpec",
     "Lambda",
     "Layer",
     "MaxPool2D",
