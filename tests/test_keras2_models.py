@@ -195,3 +195,18 @@ def test_no_warning_when_trainable_is_consistent():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.train_on_batch(np.zeros((1, 2)), np.zeros((1, 1)))
+
+
+def test_a_model_compiled_without_a_loss_saves_and_loads(tmp_path):
+    x = Input((2,))
+    model = Model(x, Dense(1)(x))
+    model.add_loss(K.mean(K.square(model.output)))
+    with pytest.warns(UserWarning):
+        model.compile("adam")
+    model.fit(np.ones((4, 2)), verbose=0)
+    model.save(str(tmp_path / "m.h5"))
+    with pytest.warns(UserWarning) as caught:
+        loaded = keras.models.load_model(str(tmp_path / "m.h5"))
+    messages = " ".join(str(w.message) for w in caught)
+    assert "missing from loss dictionary" in messages and "optimizer state was not restored" in messages
+    np.testing.assert_allclose(loaded.predict(np.ones((1, 2))), model.predict(np.ones((1, 2))))
