@@ -52,6 +52,14 @@ def test_relu_with_keras_2_2_arguments():
                                rtol=1e-6)
 
 
+def test_the_relu_activation_takes_a_threshold_too():
+    from minikeras import activations
+
+    xv = np.array([-1.0, 0.5, 2.0], dtype="float32")
+    np.testing.assert_allclose(K.eval(activations.relu(K.constant(xv), alpha=0.5, threshold=1.0)),
+                               [-1.0, -0.25, 2.0])
+
+
 def test_cumsum_cumprod_default_axis_0():
     xv = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype="float32")
     x = K.constant(xv)

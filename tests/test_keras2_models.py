@@ -113,6 +113,8 @@ def test_predict_takes_a_list_of_one_array_on_a_single_input_model():
     model = Sequential([Dense(2, input_shape=(3,))])
     xv = np.random.randn(4, 3).astype("float32")
     np.testing.assert_array_equal(model.predict([xv]), model.predict(xv))
+    lazy = Sequential([Dense(2)])
+    assert lazy.predict([xv]).shape == (4, 2)
 
 
 def test_trainable_toggled_after_compile_warns_like_keras_2():

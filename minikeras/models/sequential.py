@@ -91,6 +91,8 @@ class Sequential(Model):
 
     def _ensure_built(self, x: Any) -> None:
         if not self.inputs and self._stack:
+            if isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], np.ndarray):
+                x = x[0]  # predict([x]): a list holding the one input array
             self.build((None,) + np.shape(x)[1:])
 
     def predict(self, x: Any, batch_size: int | None = 32, verbose: int = 0,
