@@ -16,7 +16,7 @@ from minikeras.layers import Dense, Input, Reshape
 from minikeras.models import Model, Sequential, clone_model
 
 
-class Scale(Layer):
+class StringOptionsLayer(Layer):
     """A custom layer the 2017-2019 way: weights made with add_weight and string options."""
 
     def build(self, input_shape):
@@ -32,7 +32,7 @@ class Scale(Layer):
 
 def test_add_weight_resolves_names_and_config_dicts():
     x = Input((3,))
-    layer = Scale()
+    layer = StringOptionsLayer()
     layer(x)
     k = K.get_value(layer.kernel)
     assert ((k >= -0.05) & (k <= 0.05)).all()  # Keras's "uniform" is RandomUniform(-0.05, 0.05)

@@ -147,7 +147,7 @@ def test_vae_with_add_loss_and_compile_without_a_loss():
     assert encoder.predict(x_train, batch_size=batch_size).shape == (60, latent_dim)
 
 
-class MyLayer(Layer):
+class MyDocsLayer(Layer):
     """The custom layer of Keras 2's documentation, imported from keras.engine.topology."""
 
     def __init__(self, output_dim, **kwargs):
@@ -167,10 +167,10 @@ class MyLayer(Layer):
 
 
 def test_custom_layer_from_engine_topology_with_string_initializer():
-    model = Sequential([MyLayer(2, input_shape=(3,))])
+    model = Sequential([MyDocsLayer(2, input_shape=(3,))])
     model.compile(keras.optimizers.SGD(lr=0.1), loss="mse")
     kernel = model.layers[0].kernel
-    assert kernel.name == "my_layer_1/kernel:0" and np.abs(K.get_value(kernel)).max() <= 0.05
+    assert kernel.name == "my_docs_layer_1/kernel:0" and np.abs(K.get_value(kernel)).max() <= 0.05
     x = np.random.randn(32, 3).astype("float32")
     y = x @ np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], dtype="float32")
     history = model.fit(x, y, epochs=20, verbose=0)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import graph as G
-from ..graph.ops.nn import Softmax
+from ..graph.ops.nn import Sigmoid, Softmax
 from .config import epsilon, normalize_data_format
 from .ops import clip, switch
 from .session import learning_phase
@@ -75,19 +75,26 @@ def sparse_categorical_crossentropy(target: Any, output: Any, from_logits: bool 
     logits = output if from_logits else _softmax_logits(output, -1)
     if logits is None:
         logits = G.log(clip(output, epsilon(), 1.0 - epsilon()))
-    labels = G.one_hot(G.cast(target, "int64"), output.shape[-1])
+    labels = G.one_hot(G.cast(target, "int64"), output.shape[-1], like=logits)
     return G.softmax_cross_entropy_with_logits(labels, logits, -1)
 
 
 def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> Tensor:
-    """Elementwise ``-(t log p + (1 - t) log(1 - p))``, computed from logits without overflow."""
+    """Elementwise ``-(t log p + (1 - t) log(1 - p))``, computed from logits without overflow.
+
+    As tf.keras does, the cross-entropy of a ``Sigmoid`` op's output reads that op's logits:
+    no clipping, so a confidently wrong answer (logit 100, target 0) costs 100 and still has a
+    gradient of 1. Other probabilities are clipped to ``[epsilon, 1 - epsilon]`` (Keras 2).
+    """
     target, output = G.as_tensors(target, output)
     if from_logits:
         logits = output
+    elif isinstance(output.op, Sigmoid):
+        logits = output.op.inputs[0]
     else:
         p = clip(output, epsilon(), 1.0 - epsilon())
         logits = G.log(p / (1.0 - p))
-    return G.relu(logits) - logits * target + G.softplus(-G.abs(logits))
+    return G.sigmoid_cross_entropy_with_logits(target, logits)
 
 
 def dropout(x: Any, level: float, noise_shape: Any = None, seed: int | None = None) -> Tensor:

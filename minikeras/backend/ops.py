@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from .. import graph as G
-from .config import epsilon, floatx, normalize_data_format
+from ..graph.op import normalize_axes
+from .config import floatx, normalize_data_format
 
 Tensor = G.Tensor
 
@@ -94,7 +95,7 @@ def tile(x: Any, n: Any) -> Tensor:
 def repeat_elements(x: Any, rep: int, axis: int) -> Tensor:
     """Each slice along ``axis`` repeated ``rep`` times: ``[a, b] -> [a, a, b, b]``."""
     x = G.as_tensor(x)
-    axis = axis % x.ndim
+    (axis,) = normalize_axes(axis, x.ndim, "repeat_elements")
     y = G.expand_dims(x, axis + 1)
     reps = [1] * y.ndim
     reps[axis + 1] = rep
@@ -195,6 +196,9 @@ def pow(x: Any, a: Any) -> Tensor:  # noqa: A001
 
 def clip(x: Any, min_value: float | None, max_value: float | None) -> Tensor:
     """``x`` limited to ``[min_value, max_value]``; ``None`` means no limit on that side."""
+    for name, bound in (("min_value", min_value), ("max_value", max_value)):
+        if bound is not None and not isinstance(bound, (int, float, np.number)):
+            raise TypeError(f"clip: {name} must be a number or None, got {bound!r} ({type(bound).__name__})")
     lo = -np.inf if min_value is None else min_value
     hi = np.inf if max_value is None else max_value
     if hi < lo:
@@ -219,9 +223,12 @@ def switch(condition: Any, then_expression: Any, else_expression: Any) -> Tensor
 
 
 def l2_normalize(x: Any, axis: Any = None) -> Tensor:
+    """``x / sqrt(max(sum(x**2), 1e-12))``: Keras 2's (TensorFlow's) fixed epsilon on the
+    squared norm, not ``K.epsilon()`` (which would shrink a tiny vector instead of scaling it
+    to length 1)."""
     x = G.as_tensor(x)
     norm2 = G.sum(G.square(x), axis, keepdims=True)
-    return x / G.sqrt(G.maximum(norm2, epsilon()))
+    return x / G.sqrt(G.maximum(norm2, 1e-12))
 
 
 def gradients(loss: Tensor, variables: Any) -> list[Tensor | None]:

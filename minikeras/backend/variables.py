@@ -141,8 +141,10 @@ def update_sub(x: G.Variable, decrement: Any) -> G.Tensor:
 
 
 def moving_average_update(x: G.Variable, value: Any, momentum: float) -> G.Tensor:
-    """``x <- x * momentum + value * (1 - momentum)`` (Keras 2.3's form, no zero-debiasing)."""
-    return G.assign(x, x * momentum + G.as_tensor(value, x.dtype) * (1.0 - momentum))
+    """``x <- x * momentum + value * (1 - momentum)``, as the delta ``x -= (x - value) * (1 -
+    momentum)`` (TensorFlow's form, no zero-debiasing): a layer shared by two inputs makes
+    two such updates of one variable, and deltas add up."""
+    return G.assign_sub(x, (x - G.as_tensor(value, x.dtype)) * (1.0 - momentum))
 
 
 # --- what kind of thing is it? ------------------------------------------------------

@@ -144,6 +144,18 @@ class CompiledPlan:
 Results = tuple[list[Any], list[Any]]
 
 
+def reference_results(plan: Plan, vals: list[Any]) -> Results:
+    """The reference loop's results on a copy of ``vals``, random generators rewound after,
+    so that the compiled run that follows draws the same numbers."""
+    rngs = [(rng, rng.bit_generator.state) for step in plan.steps
+            if (rng := getattr(step.op, "rng", None)) is not None]
+    copy = vals.copy()
+    plan.execute(copy)
+    for rng, state in rngs:
+        rng.bit_generator.state = state
+    return plan.finish(copy)
+
+
 def check_agreement(plan: Plan, expected: Results, got: Results) -> None:
     """Refuse a compiled run whose fetches or new values differ from the reference loop's in
     any bit, dtype or shape (``Plan.check_compiled``: the test suite runs every plan both ways)."""

@@ -8,11 +8,22 @@ starts a fresh one, so names start again at ``MatMul``, ``dense_1``, ...
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .op import Op
+
+
+@dataclass
+class _Names:
+    """One thread's naming state in a graph: its scope, the names it used, its layer uids."""
+
+    scope: str = ""
+    in_use: dict[str, int] = field(default_factory=dict)
+    uids: dict[str, int] = field(default_factory=dict)
 
 
 class Graph:
@@ -25,9 +36,26 @@ class Graph:
     def __init__(self) -> None:
         self.ops: list[Op] = []
         self.alive = True
-        self._names_in_use: dict[str, int] = {}
-        self._scope = ""
-        self._uids: dict[str, int] = {}
+        #: Held by a run that updates variables, from reading them to assigning them.
+        self.lock = threading.RLock()
+        # Names are per thread, as in TF1: models built in threads get the names they
+        # would get alone.
+        self._local = threading.local()
+
+    @property
+    def _names(self) -> _Names:
+        names = getattr(self._local, "names", None)
+        if names is None:
+            names = self._local.names = _Names()
+        return names
+
+    @property
+    def _names_in_use(self) -> dict[str, int]:
+        return self._names.in_use
+
+    @property
+    def _uids(self) -> dict[str, int]:
+        return self._names.uids
 
     def unique_name(self, name: str) -> str:
         """Return ``name`` (already scoped), made unique: ``a``, ``a_1``, ``a_2``, ..."""
@@ -44,7 +72,8 @@ class Graph:
 
     def scoped(self, name: str) -> str:
         """The unique full name of a new op called ``name`` in the current scope."""
-        return self.unique_name(f"{self._scope}/{name}" if self._scope else name)
+        scope = self._names.scope
+        return self.unique_name(f"{scope}/{name}" if scope else name)
 
     @contextlib.contextmanager
     def name_scope(self, name: str | None) -> Iterator[str]:
@@ -53,18 +82,19 @@ class Graph:
         A name ending in ``/`` re-enters that exact scope instead of making a new one.
         ``None`` or ``""`` resets to the top level for the block.
         """
-        outer = self._scope
+        names = self._names
+        outer = names.scope
         if not name:
             scope = ""
         elif name.endswith("/"):
             scope = name[:-1]
         else:
             scope = self.scoped(name)
-        self._scope = scope
+        names.scope = scope
         try:
             yield scope
         finally:
-            self._scope = outer
+            names.scope = outer
 
     def get_uid(self, prefix: str = "") -> int:
         """1-based counter per prefix, for layer names like ``dense_1`` (Keras's ``get_uid``)."""

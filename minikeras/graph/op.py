@@ -171,16 +171,20 @@ def result_dtype(*dtypes: str) -> str:
     return np.result_type(*dtypes).name
 
 
-def normalize_axes(axis: int | tuple[int, ...] | list[int] | None, ndim: int, what: str) -> tuple[int, ...]:
-    """``axis`` as a sorted tuple of non-negative ints; ``None`` means every axis."""
+def normalize_axes(axis: Any, ndim: int, what: str, keep_order: bool = False) -> tuple[int, ...]:
+    """``axis`` (an int or a sequence of ints; ``None``: every axis) as a sorted tuple of
+    non-negative ints, or in the order given with ``keep_order``; else a clear error."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{what}: an axis must be an integer, got {a!r} ({type(a).__name__}) in {axis!r}")
         if not -ndim <= a < ndim:
-            raise ValueError(f"{what}: axis {a} is out of range for a tensor of rank {ndim}")
+            raise ValueError(f"{what}: axis {a} is out of range for a tensor of rank {ndim} "
+                             f"(valid: {-ndim} to {ndim - 1})")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{what}: repeated axis in {axis}")
-    return tuple(sorted(out))
+    return tuple(out) if keep_order else tuple(sorted(out))

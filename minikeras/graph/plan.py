@@ -16,8 +16,17 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from .checks import Update, check_feed, check_tensor, coerce_update, normalize_updates
-from .compile import CompiledPlan, check_agreement
+from .checks import (
+    Update,
+    check_feed,
+    check_placeholders,
+    check_tensor,
+    check_update_counts,
+    coerce_update,
+    describe_failure,
+    normalize_updates,
+)
+from .compile import CompiledPlan, check_agreement, reference_results
 from .graph import get_default_graph
 from .op import Op
 from .ops.state import AssignOp, Const, Placeholder, PlaceholderWithDefault, Variable
@@ -25,6 +34,8 @@ from .tensor import Tensor
 from .topo import topo_sort
 
 __all__ = ["Plan", "Step", "check_feed"]
+
+Call = Callable[[Op, list[Any]], Any]  # a replacement for op.forward(*args): to time or trace
 
 
 class Step(NamedTuple):
@@ -57,7 +68,7 @@ class Plan:
         self.graph = get_default_graph()
         self.ops: list[Op] = topo_sort(self.fetches + [t for _, t in self.updates], stop=self.feeds)
         self._add_assign_ops()
-        self._check_placeholders()
+        check_placeholders(self.ops, self.feeds, self.fetches + [v for _, v in self.updates])
         self.steps = self._schedule(self._number_slots())
         self.feed_slots = {t: self.slots[t] for t in self.feeds}
         self.fetch_slots = [self.slots[t] for t in self.fetches]
@@ -65,31 +76,13 @@ class Plan:
         self._compiled: CompiledPlan | None = None
 
     def _add_assign_ops(self) -> None:
-        """An assign op that the plan runs is an update, like an explicit pair."""
+        """An assign op that the plan runs is an update, like an explicit pair. A variable
+        may have several updates only if all are deltas (``update_add``, ``update_sub``, moving
+        averages): they add up, as in TensorFlow; two new values for it cannot both win."""
         pairs = set(self.updates)
         self.updates += [(op.variable, op.y) for op in self.ops
                          if isinstance(op, AssignOp) and (op.variable, op.y) not in pairs]
-        seen: dict[Variable, Tensor] = {}
-        for var, value in self.updates:
-            if var in seen:
-                raise ValueError(
-                    f"Variable {var.name} is updated twice in one run (by {seen[var].name} and "
-                    f"{value.name}); updates are simultaneous, so only one new value can win. "
-                    "Combine them into a single update."
-                )
-            seen[var] = value
-
-    def _check_placeholders(self) -> None:
-        fed = set(self.feeds)
-        for op in self.ops:
-            if type(op) is Placeholder and op.y not in fed:
-                needer = next(t for t in self.fetches + [v for _, v in self.updates]
-                              if op in topo_sort([t], stop=self.feeds))
-                raise ValueError(
-                    f"Placeholder {op.y.name} (shape {op.y.shape}, {op.y.dtype}) is needed to "
-                    f"compute {needer.name} but is not fed. Add it to the inputs, e.g. "
-                    f"K.function([..., {op.name}], [...]), and give it a value on each call."
-                )
+        self.deltas_add_up = check_update_counts(self.updates)
 
     def _number_slots(self) -> list[Op]:
         """A slot per value; what fills the slots no step computes; the ops that are steps."""
@@ -135,33 +128,39 @@ class Plan:
     # --- running ----------------------------------------------------------------------
 
     def run(self, feed: Mapping[Tensor, Any] | None = None, record: bool = False,
-            call: Callable[[Op, list[Any]], Any] | None = None) -> list[Any]:
+            call: Call | None = None) -> list[Any]:
         """Compute the fetches from ``feed`` (``{tensor: value}``), then apply the updates.
 
         ``record=True`` keeps every value of the run in ``last_values`` (``{tensor: array}``,
         variables as they were before the updates); ``call(op, args)`` replaces each step's
         ``op.forward(*args)`` (to time or trace it). Both run the reference loop.
         """
-        vals = self.start(feed)
+        with self.graph.lock:  # a run with updates is atomic; a read sees whole runs only
+            vals = self.start(feed)
+            if self.updates:
+                outputs, new_values = self._compute(vals, record, call)
+                assign(new_values)
+                return outputs
+        return self._compute(vals, record, call)[0]
+
+    def _compute(self, vals: list[Any], record: bool, call: Call | None
+                 ) -> tuple[list[Any], list[tuple[Variable, np.ndarray]]]:
         if record or call is not None:
             self.execute(vals, call, keep=record)
-            outputs, new_values = self.finish(vals)
             if record:
                 self.last_values = {t: vals[s] for t, s in self.slots.items()}
-        else:
-            expected = self._reference(vals) if self.check_compiled else None
-            try:
-                self.compiled.run(vals)
-            except Exception as e:
-                failed = self.compiled.failed_step(e)
-                e.add_note(describe_failure(*failed) if failed else "(raised while running a plan)")
-                raise
-            outputs, new_values = self.finish(vals, self.compiled)
-            if expected is not None:
-                check_agreement(self, expected, (outputs, new_values))
-        for var, value in new_values:
-            var.value = value
-        return outputs
+            return self.finish(vals)
+        expected = reference_results(self, vals) if self.check_compiled else None
+        try:
+            self.compiled.run(vals)
+        except Exception as e:
+            failed = self.compiled.failed_step(e)
+            e.add_note(describe_failure(*failed) if failed else "(raised while running a plan)")
+            raise
+        results = self.finish(vals, self.compiled)
+        if expected is not None:
+            check_agreement(self, expected, results)
+        return results
 
     def start(self, feed: Mapping[Tensor, Any] | None) -> list[Any]:
         """The slots filled with what no step computes: constants, variables, feeds."""
@@ -188,8 +187,7 @@ class Plan:
             vals[self.feed_slots[t]] = arr[()] if arr.ndim == 0 else arr
         return vals
 
-    def execute(self, vals: list[Any], call: Callable[[Op, list[Any]], Any] | None = None,
-                keep: bool = False) -> None:
+    def execute(self, vals: list[Any], call: Call | None = None, keep: bool = False) -> None:
         """The reference loop, the definition of a run: each step in order, on ``vals``."""
         for step in self.steps:
             args = [vals[i] for i in step.inputs]
@@ -212,7 +210,7 @@ class Plan:
                       for (var, s), copy in zip(self.update_slots, copy_update)]
         outputs = [np.array(vals[s]) if copy and isinstance(vals[s], np.ndarray) else vals[s]
                    for s, copy in zip(self.fetch_slots, copy_fetch)]
-        return outputs, new_values
+        return outputs, (add_up_deltas(new_values) if self.deltas_add_up else new_values)
 
     @property
     def compiled(self) -> CompiledPlan:
@@ -226,21 +224,27 @@ class Plan:
         """The Python function each plain run calls: the plan, one line per step."""
         return self.compiled.source
 
-    def _reference(self, vals: list[Any]) -> tuple[list[Any], list[tuple[Variable, np.ndarray]]]:
-        """The reference loop's results on a copy of ``vals``, random generators rewound."""
-        rngs = [(rng, rng.bit_generator.state) for step in self.steps
-                if (rng := getattr(step.op, "rng", None)) is not None]
-        copy = vals.copy()
-        self.execute(copy)
-        for rng, state in rngs:
-            rng.bit_generator.state = state
-        return self.finish(copy)
-
     def __repr__(self) -> str:
         return (f"<Plan: {len(self.steps)} steps, {len(self.fetches)} fetches, "
                 f"{len(self.updates)} updates, feeds [{', '.join(t.name for t in self.feeds)}]>")
 
 
-def describe_failure(op: Op, args: Sequence[Any]) -> str:
-    shapes = ", ".join(f"{x.name}: {np.shape(a)}" for x, a in zip(op.inputs, args))
-    return f"(raised while computing {op.name}, a {op.type} op, from {shapes or 'no inputs'})"
+def add_up_deltas(new_values: list[tuple[Variable, np.ndarray]]) -> list[tuple[Variable, np.ndarray]]:
+    """One new value per variable: several deltas from the value before the run add up."""
+    merged: dict[Variable, np.ndarray] = {}
+    for var, value in new_values:
+        merged[var] = merged[var] + (value - var.value) if var in merged else value
+    return list(merged.items())
+
+
+def assign(new_values: list[tuple[Variable, np.ndarray]]) -> None:
+    """Give every variable its new value. A KeyboardInterrupt arriving half-way is raised
+    only after the rest are assigned: a run's updates land all together or not at all."""
+    done = 0
+    try:
+        for var, value in new_values:
+            var.value = value
+            done += 1
+    finally:
+        for var, value in new_values[done:]:
+            var.value = value

@@ -118,9 +118,12 @@ class BatchNormalization(Layer):
         unbiased = variance * (n / (n - (1.0 + self.epsilon)))
         updates = []
         for moving, batch in ((self.moving_mean, mean), (self.moving_variance, unbiased)):
-            averaged = moving * self.momentum + batch * (1.0 - self.momentum)
-            # Clearer than Keras: in the test phase the update writes back the old value.
-            updates.append(K.update(moving, K.in_train_phase(averaged, moving, training=training)))
+            # moving <- moving * momentum + batch * (1 - momentum), as a delta (as TensorFlow
+            # writes it), so that a layer shared by two inputs moves by both. Clearer than
+            # Keras: in the test phase the delta is 0.
+            delta = (moving - batch) * (1.0 - self.momentum)
+            updates.append(K.update_sub(moving, K.in_train_phase(delta, K.zeros_like(delta),
+                                                                 training=training)))
         self.add_update(updates, inputs)
         return K.in_train_phase(normed_training, normalize_inference, training=training)
 

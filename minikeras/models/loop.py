@@ -33,6 +33,8 @@ def fit_loop(model: Any, f: Any, ins: list[np.ndarray], batch_size: int, epochs:
     """``fit``'s epochs: each a shuffled pass of ``f`` (the training function) over ``ins``
     in batches, then the validation data through ``val_function``; callbacks told of each
     batch and epoch, and able to stop training (``model.stop_training``)."""
+    if len(ins[0]) == 0:
+        raise ValueError("Empty training data.")
     names = list(model.metrics_names)
     history = History()
     hooks = CallbackList(([ProgbarLogger(verbose)] if verbose else []) + [history] + list(callbacks or []))

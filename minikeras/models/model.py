@@ -286,9 +286,12 @@ class Model(GeneratorMethods, Network):
 
     # --- saving: the work is done in minikeras.saving ---------------------------------
 
-    def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
-        """Architecture, weights and training state in one .h5 file (Keras's layout)."""
-        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+    def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True,
+             save_format: str | None = None) -> None:
+        """Architecture, weights and training state in one file: ``.keras`` (Keras 3's archive)
+        or ``.h5`` (Keras 2's layout), by extension unless ``save_format`` says."""
+        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
+                          save_format=save_format)
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         """Only the weights, layer by layer, in Keras's .h5 layout."""
@@ -344,7 +347,7 @@ class Model(GeneratorMethods, Network):
             batch = [a[start : start + batch_size] for a in arrays]
             for chunk, out in zip(chunks, f(batch + self._phase())):
                 chunk.append(out)
-        results = [np.concatenate(c) if c else np.zeros((0, *(d or 0 for d in K.int_shape(y)[1:])))
+        results = [np.concatenate(c) if c else np.zeros((0, *(d or 0 for d in K.int_shape(y)[1:])), y.dtype)
                    for c, y in zip(chunks, self.outputs)]
         return results[0] if len(results) == 1 else results
 

@@ -1,7 +1,10 @@
-"""Floor 5: models and weights in ``.h5`` files (Keras's layout), and models as JSON.
+"""Floor 4: models and weights in files real Keras reads, and models as JSON.
 
-``save_model``/``load_model`` keep architecture, weights and training state in one file that
-real Keras 3 can load too; ``save_weights``/``load_weights`` only the weights;
+``save_model``/``load_model`` keep architecture, weights and training state in one file:
+a ``.keras`` archive in Keras 3's layout (``keras_archive.py``) or an ``.h5`` file in
+Keras 2's (``model_io.py``), chosen by extension or ``save_format``; both load in real
+Keras 3, and files written by Keras 2 and tf.keras load here. ``save_weights``/
+``load_weights`` only the weights (``.weights.h5``: Keras 3's layout);
 ``model_to_json``/``model_from_json`` only the architecture. Loading never runs code from a
 file: no pickle, and ``Lambda`` layers only with ``safe_mode=False`` and your own function.
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import secrets
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import h5py
 import numpy as np
+
+from .files import atomic_path
 
 #: Attributes above this many bytes do not fit in an HDF5 object header (Keras's limit):
 #: a long list of names is split into ``name0``, ``name1``, ...
@@ -101,38 +101,14 @@ def reading(filepath: Any) -> Iterator[h5py.Group]:
 def atomic_writing(filepath: Any, overwrite: bool = True) -> Iterator[h5py.Group]:
     """A new HDF5 file that replaces ``filepath`` only once it is completely written.
 
-    It is written as ``.<name>.<random>.tmp`` in the same directory, synced to disk and then
-    renamed over ``filepath`` with ``os.replace`` (atomic on one file system). Any exception,
-    even ``KeyboardInterrupt``, deletes the temporary file: the old file stays as it was.
+    It is written under a temporary name and renamed when complete (``files.atomic_path``).
     An ``h5py.Group`` given instead of a path is written into directly, without that safety.
     """
     if isinstance(filepath, h5py.Group):
         yield filepath
         return
-    path = os.path.realpath(os.fspath(filepath))  # through a symlink, to the file it names
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(f"{path}: the file exists and overwrite=False; pass overwrite=True to "
-                              "replace it.")
-    directory, base = os.path.split(path)
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"Cannot save to {path}: the directory {directory} does not exist.")
-    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.tmp")
-    try:
-        with h5py.File(tmp, "x") as f:
-            yield f
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if os.path.exists(path):
-            with contextlib.suppress(OSError):
-                shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
+    with atomic_path(filepath, overwrite) as tmp, h5py.File(tmp, "x") as f:
+        yield f
 
 
 # --- walking without following links -----------------------------------------------

@@ -31,6 +31,7 @@ from typing import Any
 
 from .. import optimizers
 from ..engine import LAYER_CLASSES, Layer
+from .keras2 import legacy_layer
 
 _MISSING = object()
 _ANY = object()
@@ -65,7 +66,7 @@ def _entry(data: Any, custom: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"Improper config format: {str(data)[:200]}. Expected a dict with "
                          "'class_name' and 'config'.")
     class_name = "Model" if data["class_name"] == "Functional" else data["class_name"]
-    config = data.get("config", {})
+    class_name, config = legacy_layer(class_name, data.get("config", {}))
     if isinstance(config, dict) and "layers" in config and "input_layers" in config:
         config = _functional(config, custom)
     elif class_name == "Sequential" or isinstance(config, list):
@@ -331,6 +332,16 @@ def _function_name(value: Any, what: str) -> Any:
     raise ValueError(f"Cannot read the {what} {value!r} from the training config.")
 
 
+def _one_metric_list(metrics: Any) -> Any:
+    """tf.keras writes one list per output (``[["acc"]]``); minikeras compiles one list for all."""
+    if not (isinstance(metrics, list) and metrics and all(isinstance(m, list) for m in metrics)):
+        return metrics
+    if any(m != metrics[0] for m in metrics):
+        raise ValueError(f"The metrics differ between outputs ({metrics}); compile with compile=False "
+                         "and give them as a dict by output name.")
+    return metrics[0]
+
+
 def normalize_training_config(config: dict[str, Any],
                               custom_objects: dict[str, Any] | None = None) -> dict[str, Any]:
     """``{"optimizer", "loss", "metrics", "loss_weights"}`` from any Keras's ``training_config``.
@@ -354,5 +365,5 @@ def normalize_training_config(config: dict[str, Any],
         raise ValueError(f"weighted_metrics={config['weighted_metrics']!r} is not supported by minikeras.")
     return {"optimizer": {"class_name": class_name, "config": opt_config},
             "loss": _function_name(config.get("loss"), "loss"),
-            "metrics": _function_name(config.get("metrics") or [], "metric"),
+            "metrics": _function_name(_one_metric_list(config.get("metrics") or []), "metric"),
             "loss_weights": config.get("loss_weights")}

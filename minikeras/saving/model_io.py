@@ -1,4 +1,5 @@
-"""Whole models and their weights in ``.h5`` files, in the layout Keras 2 wrote and Keras 3 reads.
+"""Whole models and their weights in ``.h5`` files, in the layout Keras 2 wrote and Keras 3 reads;
+and the entry points that send ``.keras`` archives and ``.weights.h5`` files to their modules.
 
 A model file (``save_model``)::
 
@@ -25,6 +26,7 @@ Attributes are written as UTF-8 ``bytes`` (Keras 2 can only read those) and read
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from importlib import metadata
 from typing import Any
@@ -45,6 +47,8 @@ from .hdf5 import (
     write_text_attr,
 )
 from .keras3 import normalize_model_config
+from .keras3_weights import read_model_weights, write_model_weights, write_optimizer
+from .keras_archive import load_keras, load_keras_weights, save_keras
 from .portable import portable_model_config
 from .training import compile_from_training_config, training_config
 from .weights import (
@@ -85,13 +89,52 @@ def _write_header(f: h5py.Group) -> None:
 # --- whole models -------------------------------------------------------------------------
 
 
-def save_model(model: Any, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
+_FORMATS = ("keras", "h5")
+
+
+def file_format(filepath: Any, save_format: str | None = None) -> str:
+    """``"keras"`` or ``"h5"``: ``save_format`` if given, else from the extension, as Keras 3 does.
+
+    ``.keras`` is Keras 3's archive; ``.h5``, ``.hdf5`` and any other name the HDF5 file
+    Keras 2 wrote (Keras 2 wrote HDF5 whatever the name).
+    """
+    if save_format is not None:
+        fmt = {"hdf5": "h5", "tf": None}.get(save_format.lower(), save_format.lower())
+        if fmt not in _FORMATS:
+            raise ValueError(f"Unknown save_format={save_format!r}: minikeras writes 'keras' (Keras 3's "
+                             "archive) or 'h5' (the HDF5 layout of Keras 2); a TensorFlow SavedModel "
+                             "('tf') is not supported.")
+        return fmt
+    if isinstance(filepath, h5py.Group):
+        return "h5"
+    return "keras" if os.fspath(filepath).endswith(".keras") else "h5"
+
+
+def _is_zip(filepath: Any) -> bool:
+    if isinstance(filepath, h5py.Group):
+        return False
+    path = os.fspath(filepath)
+    if not os.path.isfile(path):
+        return path.endswith(".keras")
+    with open(path, "rb") as f:
+        if f.read(4) == b"PK\x03\x04":
+            return True
+    return path.endswith(".keras") and not h5py.is_hdf5(path)  # the content decides, then the name
+
+
+def save_model(model: Any, filepath: Any, overwrite: bool = True, include_optimizer: bool = True,
+               save_format: str | None = None) -> None:
     """Architecture, weights and (if compiled and ``include_optimizer``) the training state.
 
-    The file is written under a temporary name next to ``filepath`` and renamed over it
-    only when complete: an error half-way leaves any previous file untouched.
+    The format follows the extension (``.keras``: Keras 3's archive; otherwise Keras's HDF5
+    layout) unless ``save_format`` says. The file is written under a temporary name next to
+    ``filepath`` and renamed over it only when complete: an error half-way leaves any
+    previous file untouched.
     """
     _check_model(model, "save")
+    if file_format(filepath, save_format) == "keras":
+        save_keras(model, filepath, overwrite, include_optimizer)
+        return
     config_text = to_json_text(portable_model_config(model))
     training = training_config(model) if include_optimizer else None
     with atomic_writing(filepath, overwrite) as f:
@@ -116,13 +159,16 @@ def _json_attr(f: h5py.Group, name: str) -> Any:
 
 def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None, compile: bool = True,  # noqa: A002
                safe_mode: bool = True) -> Any:
-    """The model saved in ``filepath`` (by minikeras, Keras 2, tf.keras or Keras 3's ``.h5``).
+    """The model saved in ``filepath``: a ``.keras`` archive (minikeras or Keras 3) or an ``.h5``
+    file (minikeras, Keras 2.x, tf.keras or Keras 3).
 
     ``compile=True`` compiles it as it was saved and restores the optimizer's state, so
     ``fit`` continues where it stopped. ``safe_mode=True`` refuses files with ``Lambda``
     layers; even with ``safe_mode=False`` their functions must come from ``custom_objects``,
     since no code is ever read from a file.
     """
+    if _is_zip(filepath):
+        return load_keras(filepath, custom_objects, compile, safe_mode)
     with reading(filepath) as f:
         config = _json_attr(f, "model_config")
         if config is None:
@@ -175,7 +221,7 @@ def _restore_optimizer(f: h5py.Group, model: Any) -> None:
     else:
         try:
             model._make_train_function()  # the optimizer's slot variables exist from here on
-            problem = read_variables(group, model.optimizer.weights)
+            problem = read_variables(group, _saved_optimizer_weights(model.optimizer, group))
         except ValueError as e:  # e.g. trained on add_loss alone: the added losses are not in the file
             problem = str(e).split(":")[0]
     if problem is not None:
@@ -183,19 +229,41 @@ def _restore_optimizer(f: h5py.Group, model: Any) -> None:
                       "training continues from a fresh optimizer state.", stacklevel=3)
 
 
+def _saved_optimizer_weights(optimizer: Any, group: h5py.Group) -> list[Any]:
+    """The optimizer's weights a file holds: tf.keras's Adam keeps no ``vhat`` unless amsgrad,
+    Keras 2.2's keeps one ``(1,)`` placeholder per parameter (minikeras's order)."""
+    weights = list(optimizer.weights)
+    vhats = list(getattr(optimizer, "_made_slots", {}).get("vhat", {}).values())
+    if (type(optimizer).__name__ == "Adam" and not optimizer.amsgrad
+            and len(read_name_list(group, "weight_names")) == len(weights) - len(vhats)):
+        return [w for w in weights if not any(w is v for v in vhats)]
+    return weights
+
+
 # --- weights only -------------------------------------------------------------------------
 
 
 def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
-    """Only the weights, layer by layer (``layer_names`` and the layer groups at the root)."""
+    """Only the weights, layer by layer (``layer_names`` and the layer groups at the root).
+
+    A name ending in ``.weights.h5`` gets Keras 3's layout instead (what Keras 3's
+    ``save_weights`` writes, optimizer state included), so Keras 3 can ``load_weights`` it.
+    """
     _check_model(model, "save the weights of")
+    if not isinstance(filepath, h5py.Group) and os.fspath(filepath).endswith(".weights.h5"):
+        with atomic_writing(filepath, overwrite) as f:
+            write_model_weights(f, model)
+            if getattr(model, "optimizer", None) is not None:
+                write_optimizer(f, model, with_learning_rate=not model.optimizer.initial_decay)
+        return
     with atomic_writing(filepath, overwrite) as f:
         save_weights_to_group(f, model.layers)
         write_text_attr(f, "minikeras_version", _minikeras_version())
 
 
 def load_weights(model: Any, filepath: Any, by_name: bool = False, skip_mismatch: bool = False) -> None:
-    """Weights from a ``save_weights`` or ``save_model`` file into ``model``.
+    """Weights from a ``save_weights`` or ``save_model`` file (``.h5``, ``.keras`` or
+    ``.weights.h5``, by minikeras or any Keras) into ``model``.
 
     By default the n-th layer with weights in the file goes to the n-th layer with weights in
     the model (names are not compared); ``by_name=True`` loads the layers whose names match
@@ -203,14 +271,17 @@ def load_weights(model: Any, filepath: Any, by_name: bool = False, skip_mismatch
     do not fit instead of failing. Nothing is loaded unless everything else fits.
     """
     _check_model(model, "load weights into")
+    if _is_zip(filepath):
+        load_keras_weights(model, filepath, by_name, skip_mismatch)
+        return
     with reading(filepath) as f:
         group = f
         if not has_name_list(f, "layer_names") and "model_weights" in f:
             group = get_group(f, "model_weights")
         if not has_name_list(group, "layer_names"):
-            if "vars" in f or "layers" in f:
-                raise fail(f, "is a Keras 3 '.weights.h5' file, a newer layout minikeras cannot read. "
-                           "In Keras 3, save the model with model.save('model.h5') instead.")
+            if "vars" in f or "layers" in f:  # Keras 3's .weights.h5 layout
+                read_model_weights(f, model, None, by_name, skip_mismatch)
+                return
             raise fail(f, "holds no layer weights: neither a root 'layer_names' attribute nor a "
                        "'model_weights' group.")
         if by_name:

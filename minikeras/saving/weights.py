@@ -125,6 +125,13 @@ def _check_layer(file_name: str, layer_group: h5py.Group, weight_names: list[str
     return pairs, None
 
 
+def warn_skipped(filename: str, layer: Layer, problem: str, stacklevel: int) -> None:
+    """Keras's warning for a layer that ``skip_mismatch=True`` leaves as it was."""
+    kind = "shape" if "has shape" in problem else "number of weights"
+    warnings.warn(f"{filename}: Skipping loading of weights for layer {layer.name!r} due to mismatch in "
+                  f"{kind}: {problem}", stacklevel=stacklevel + 1)
+
+
 def _assign_matched(group: h5py.Group, matches: Iterable[tuple[str, h5py.Group, list[str], Layer, str]],
                     skip_mismatch: bool) -> None:
     """Check every (file layer, model layer) match first, then assign them all: a mismatch
@@ -134,7 +141,7 @@ def _assign_matched(group: h5py.Group, matches: Iterable[tuple[str, h5py.Group, 
         found, problem = _check_layer(name, layer_group, weight_names, layer, where)
         if problem is not None:
             if skip_mismatch:
-                warnings.warn(f"{group.file.filename}: skipping {problem}", stacklevel=4)
+                warn_skipped(group.file.filename, layer, problem, stacklevel=4)
                 continue
             raise fail(group, problem)
         pairs += found

@@ -103,7 +103,8 @@ class Transpose(Op):
 def transpose(x: Any, perm: Any = None) -> Tensor:
     """Permute axes; with no ``perm`` the axes are reversed (``x.T``)."""
     x = as_tensor(x)
-    perm = tuple(reversed(range(x.ndim))) if perm is None else tuple(int(p) % max(x.ndim, 1) for p in perm)
+    perm = tuple(reversed(range(x.ndim))) if perm is None else normalize_axes(perm, x.ndim, "transpose",
+                                                                               keep_order=True)
     if sorted(perm) != list(range(x.ndim)):
         raise ValueError(f"transpose: {perm} is not a permutation of the {x.ndim} axes of {x.name}")
     return Transpose.apply(x, perm=perm)
@@ -194,6 +195,7 @@ class ConcatV2(Op):
 
 
 def concatenate(xs: list[Any], axis: int = -1) -> Tensor:
+    """``xs`` joined along ``axis`` as a ``ConcatV2`` op (one tensor is returned as it is)."""
     xs = [as_tensor(x) for x in xs]
     if len(xs) == 1:
         return xs[0]
@@ -246,6 +248,7 @@ class Pack(Op):
 
 
 def stack(xs: list[Any], axis: int = 0) -> Tensor:
+    """``xs`` stacked along a new ``axis`` as a ``Pack`` op (TensorFlow's name)."""
     xs = [as_tensor(x) for x in xs]
     return Pack.apply(*xs, axis=normalize_axes(axis, xs[0].ndim + 1, "stack")[0])
 

@@ -152,7 +152,7 @@ class Select(Op):
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """Elementwise choice; ``cond`` is a boolean tensor (Keras calls this ``switch``)."""
+    """Elementwise choice, a ``Select`` op; ``cond`` is a boolean tensor (Keras: ``switch``)."""
     a, b = as_tensors(a, b)
     c = as_tensor(cond, "bool")
     if c.dtype != "bool":

@@ -50,7 +50,8 @@ class StridedSlice(Op):
 
 
 def getitem(x: Any, key: Any) -> Tensor:
-    """``x[key]`` with a basic key; tensors or arrays as indices need ``gather``."""
+    """``x[key]`` with a basic key, as a ``StridedSlice`` op; tensors or arrays as indices
+    need ``gather``."""
     x = as_tensor(x)
     key = key if isinstance(key, tuple) else (key,)
     for k in key:
@@ -91,6 +92,7 @@ class Gather(Op):
         return tuple(indices.shape) + tuple(params.shape[1:]), params.dtype
 
     def forward(self, params: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        check_indices(indices, len(params), self)
         return np.take(params, indices, axis=0)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
@@ -98,8 +100,21 @@ class Gather(Op):
         return [GatherGrad.apply(gy, indices, params), None]
 
 
+def check_indices(indices: np.ndarray, n: int, op: Op) -> None:
+    """Refuse an index outside ``[0, n)``, as TensorFlow does (NumPy would read -1 as the last)."""
+    if np.size(indices) and (np.min(indices) < 0 or np.max(indices) >= n):
+        bad = np.asarray(indices)[(np.asarray(indices) < 0) | (np.asarray(indices) >= n)].flat[0]
+        fed = op.inputs[1 if isinstance(op, Gather) else 0]
+        raise ValueError(f"{op.name}: index {bad} is out of range [0, {n}) (indices given by "
+                         f"{fed.name}); ids must count from 0 to {n - 1}.")
+
+
 def gather(params: Any, indices: Any) -> Tensor:
+    """Rows ``params[indices]`` as a ``Gather`` op; float indices are cast to int64."""
     params, indices = as_tensor(params), as_tensor(indices, "int64")
+    if params.ndim == 0:
+        raise ValueError(f"gather: params {params.name} is a scalar; gather picks rows of a tensor "
+                         "of rank >= 1.")
     if np.dtype(indices.dtype).kind not in "iu":
         indices = cast(indices, "int64")
     return Gather.apply(params, indices)
@@ -121,20 +136,31 @@ class GatherGrad(Op):
 
 
 class OneHot(Op):
-    """Integer class ids to floatx one-hot rows. Not differentiable."""
+    """Integer class ids to floatx one-hot rows; the number of classes is ``num_classes``, or
+    ``like``'s last dimension when a second input is given (known only at run time). An id
+    outside ``[0, classes)`` is an error (TensorFlow would give a row of zeros). Not
+    differentiable."""
 
     differentiable = False
 
-    num_classes: int
+    num_classes: int | None = None
 
-    def infer(self, indices: Tensor) -> tuple[Shape, str]:
-        return tuple(indices.shape) + (self.num_classes,), FLOATX
+    def infer(self, indices: Tensor, *like: Tensor) -> tuple[Shape, str]:
+        return tuple(indices.shape) + (like[0].shape[-1] if like else self.num_classes,), FLOATX
 
-    def forward(self, indices: np.ndarray) -> np.ndarray:
-        return np.eye(self.num_classes, dtype=FLOATX)[np.asarray(indices, dtype=np.int64)]
+    def forward(self, indices: np.ndarray, *like: np.ndarray) -> np.ndarray:
+        n = np.shape(like[0])[-1] if like else self.num_classes
+        assert n is not None
+        check_indices(indices, n, self)
+        return np.eye(n, dtype=FLOATX)[np.asarray(indices, dtype=np.int64)]
 
 
-def one_hot(indices: Any, num_classes: int) -> Tensor:
+def one_hot(indices: Any, num_classes: int | None, like: Tensor | None = None) -> Tensor:
+    """One-hot rows of ``num_classes`` (or, if that is None, of ``like``'s last dimension)."""
+    if num_classes is None:
+        if like is None:
+            raise ValueError("one_hot: the number of classes is unknown; give num_classes or like=")
+        return OneHot.apply(as_tensor(indices, "int64"), like)
     return OneHot.apply(as_tensor(indices, "int64"), num_classes=int(num_classes))
 
 
@@ -152,4 +178,5 @@ class ShapeOp(Op):
 
 
 def shape(x: Any) -> Tensor:
+    """``x``'s run-time shape as a ``Shape`` op (class ``ShapeOp``)."""
     return ShapeOp.apply(as_tensor(x))

@@ -79,6 +79,7 @@ class Sub(Binary):
 
 
 def subtract(a: Any, b: Any) -> Tensor:
+    """``a - b`` as a ``Sub`` op."""
     return Sub.apply(*as_tensors(a, b))
 
 
@@ -97,6 +98,7 @@ class Mul(Binary):
 
 
 def multiply(a: Any, b: Any) -> Tensor:
+    """``a * b`` as a ``Mul`` op."""
     return Mul.apply(*as_tensors(a, b))
 
 
@@ -219,6 +221,7 @@ class Neg(Op):
 
 
 def negative(x: Any) -> Tensor:
+    """``-x`` as a ``Neg`` op."""
     return Neg.apply(as_tensor(x))
 
 
@@ -330,7 +333,7 @@ class ClipByValue(Op):
 
 
 def clip(x: Any, lo: float, hi: float) -> Tensor:
-    """``x`` limited to ``[lo, hi]`` (Keras swaps nothing: ``hi < lo`` is an error)."""
+    """``x`` limited to ``[lo, hi]``, a ``ClipByValue`` op (``hi < lo`` is an error)."""
     if hi < lo:
         raise ValueError(f"clip: max_value {hi} is smaller than min_value {lo}")
     return ClipByValue.apply(as_tensor(x), lo=lo, hi=hi)

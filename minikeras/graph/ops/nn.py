@@ -8,17 +8,19 @@ from typing import Any
 
 import numpy as np
 
-from ..op import Op, normalize_axes
+from ..op import Op, broadcast_shapes, normalize_axes
 from ..tensor import Shape, Tensor
 from .array import expand_dims, reshape
+from .broadcast import sum_to
 from .compare import cast, where
 from .math import clip, exp, square
 from .reduce import sum  # noqa: A004 - the graph's sum, not Python's
 from .state import as_tensor
 
 __all__ = [
-    "bias_add", "elu", "hard_sigmoid", "log_softmax", "relu", "sigmoid", "softmax",
-    "softmax_cross_entropy_with_logits", "softplus", "softsign", "tanh",
+    "bias_add", "elu", "hard_sigmoid", "log_softmax", "relu", "sigmoid",
+    "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits", "softplus",
+    "softsign", "tanh",
 ]
 
 
@@ -253,6 +255,31 @@ class SoftmaxCrossEntropyGrad(Op):
         h = ggx * expand_dims(gy, axis)
         return [sum(ggx * (p * total - labels), axis=axis), sum(h * p, axis=axis, keepdims=True) - h,
                 h * p * total]
+
+
+class SigmoidCrossEntropyWithLogits(Op):
+    """``-(t log s(z) + (1 - t) log(1 - s(z)))`` with ``s`` the sigmoid, from the logits ``z``.
+
+    Forward in the form that never overflows, ``max(z, 0) - z t + log(1 + exp(-|z|))``; the
+    gradient written out, ``s(z) - t`` (for ``z``) and ``-z`` (for ``t``), right at ``z = 0``
+    too, where differentiating that form piece by piece would take ``relu'(0)`` as 0.
+    """
+
+    def infer(self, labels: Tensor, logits: Tensor) -> tuple[Shape, str]:
+        return broadcast_shapes(labels.shape, logits.shape, self.type), logits.dtype
+
+    def forward(self, labels: np.ndarray, logits: np.ndarray) -> np.ndarray:
+        return np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        labels, logits = self.inputs
+        return [sum_to(-gy * logits, labels), sum_to(gy * (sigmoid(logits) - labels), logits)]
+
+
+def sigmoid_cross_entropy_with_logits(labels: Any, logits: Any) -> Tensor:
+    """Elementwise binary cross-entropy of ``labels`` against ``sigmoid(logits)``."""
+    labels, logits = as_tensor(labels), as_tensor(logits)
+    return SigmoidCrossEntropyWithLogits.apply(cast(labels, logits.dtype), logits)
 
 
 class BiasAdd(Op):

@@ -82,6 +82,7 @@ class RandomStandardNormal(RandomOp):
 
 def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
                   dtype: str = FLOATX, seed: int | None = None) -> Tensor:
+    """Normal samples, a ``RandomStandardNormal`` op (TensorFlow's name) scaled and shifted."""
     inputs, static = _shape_args(shape)
     return RandomStandardNormal.apply(*inputs, shape=static, mean=mean, stddev=stddev,
                                       dtype=np.dtype(dtype).name, seed=seed)

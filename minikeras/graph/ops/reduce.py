@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..op import Op, normalize_axes
+from ..op import NotDifferentiableError, Op, normalize_axes
 from ..tensor import Shape, Tensor
 from .array import expand_dims
 from .broadcast import broadcast_like
@@ -119,16 +119,81 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 class Prod(Reduce):
-    """The product. Its gradient ``prod / x`` assumes no element is exactly 0."""
+    """The product. Its gradient for each element is the product of the *others* (not
+    ``prod / x``, which is 0/0 where an element is exactly 0, as a ReLU's output often is)."""
 
     numpy_fn = np.prod
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
-        return [self.keep(gy * self.y) / self.inputs[0]]
+        return [self.keep(gy) * ProdOthers.apply(self.inputs[0], axis=self.axis)]
 
 
 def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return _reduce(Prod, x, axis, keepdims)
+
+
+def _rows(x: np.ndarray, axis: tuple[int, ...]) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """``x`` with the axes ``axis`` moved last and merged into one, and the way back."""
+    perm = [i for i in range(x.ndim) if i not in axis] + list(axis)
+    moved = np.transpose(x, perm)
+    rows = moved.reshape(moved.shape[: x.ndim - len(axis)] + (-1,))
+    # Back in x's layout, contiguous: a result a plan may write into must be laid out the same
+    # in both of its ways of running, or sums over it would add in another order.
+    return rows, lambda r: np.asarray(np.transpose(r.reshape(moved.shape), np.argsort(perm)), order="C")
+
+
+def _exclusive_products(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``L[j]`` = product of the elements before ``j``, ``R[j]`` = of those after it."""
+    ones = np.ones(rows.shape[:-1] + (1,), rows.dtype)
+    left = np.concatenate([ones, np.cumprod(rows[..., :-1], axis=-1)], axis=-1)
+    right = np.concatenate([np.cumprod(rows[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
+    return left, right
+
+
+class ProdOthers(Op):
+    """For each element, the product of the other elements of its group (the ``axis`` that
+    ``Prod`` reduces): ``L * R``, exclusive running products from both sides, no division."""
+
+    axis: tuple[int, ...]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        rows, back = _rows(x, self.axis)
+        left, right = _exclusive_products(rows)
+        return back(left * right)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [ProdOthersGrad.apply(gy, self.inputs[0], axis=self.axis)]
+
+
+class ProdOthersGrad(Op):
+    """``g[j] = sum over i != j of gy[i] * (product of x over the group but i and j)``: how
+    ``ProdOthers`` changes with ``x``. Linear in ``gy``; exact where elements are 0. A running
+    sum from each side, one Python step per element of the group."""
+
+    axis: tuple[int, ...]
+
+    def infer(self, gy: Tensor, x: Tensor) -> tuple[Shape, str]:
+        return x.shape, gy.dtype
+
+    def forward(self, gy: np.ndarray, x: np.ndarray) -> np.ndarray:
+        xs, back = _rows(x, self.axis)
+        gs = _rows(np.broadcast_to(gy, x.shape), self.axis)[0]
+        left, right = _exclusive_products(xs)
+        before = np.zeros(xs.shape[:-1], np.result_type(gy, x))  # sum over i < j
+        after = np.zeros_like(before)  # sum over i > j
+        out = np.empty(xs.shape, before.dtype)
+        for j in range(xs.shape[-1]):
+            out[..., j] = before * right[..., j]
+            before = before * xs[..., j] + gs[..., j] * left[..., j]
+        for j in reversed(range(xs.shape[-1])):
+            out[..., j] += left[..., j] * after
+            after = after * xs[..., j] + gs[..., j] * right[..., j]
+        return back(out)
+
+    def backward(self, ggx: Tensor) -> list[Tensor | None]:
+        raise NotDifferentiableError(
+            f"{self.name}: third derivatives of a product (prod) are not implemented; the first "
+            "and second are exact.")
 
 
 class ArgMax(Op):

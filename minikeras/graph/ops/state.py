@@ -26,6 +26,10 @@ FLOATX = "float32"
 def _shape_tuple(shape: Any) -> Shape:
     if shape is None:
         raise ValueError("A placeholder needs a shape (use None for unknown dimensions).")
+    bad = [d for d in shape if d is not None and (not isinstance(d, (int, np.integer)) or d < -1)]
+    if bad:
+        raise ValueError(f"A placeholder's shape {tuple(shape)} has the dimension {bad[0]!r}: use "
+                         "non-negative ints, and None (or -1) for a dimension known only at run time.")
     return tuple(None if d is None or d == -1 else int(d) for d in shape)
 
 
@@ -174,7 +178,8 @@ class VariableOp(Op):
 
 
 def variable(value: Any, dtype: str | None = None, name: str | None = None) -> Variable:
-    """A new variable holding a copy of ``value`` (floats default to float32)."""
+    """A new variable holding a copy of ``value`` (floats default to float32); its op's type is
+    ``VariableV2``, as in TensorFlow 1."""
     arr = np.array(value, dtype=dtype)
     if dtype is None and arr.dtype == np.float64:
         arr = arr.astype(FLOATX)
