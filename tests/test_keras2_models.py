@@ -71,7 +71,7 @@ def test_compile_without_a_loss_trains_on_added_losses_with_y_none():
     with pytest.warns(UserWarning, match="missing from loss dictionary"):
         model.compile(optimizer=keras.optimizers.SGD(lr=0.05))
     xv = np.random.randn(16, 2).astype("float32")
-    before = model.evaluate(xv, None, verbose=0)
+    before = model.evaluate(xv, verbose=0)  # no y: Keras 2.2's evaluate(x=None, y=None, ...)
     history = model.fit(xv, epochs=20, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < before / 4
     supervised = Model(x, y)
@@ -92,6 +92,11 @@ def test_partial_loss_dict_warns_and_leaves_the_other_output_untrained():
     kernel_b = K.get_value(model.get_layer("b").kernel)
     model.fit(xv, av, epochs=2, verbose=0)  # one target, for the one output with a loss
     np.testing.assert_array_equal(K.get_value(model.get_layer("b").kernel), kernel_b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a None in a list is explicit: no warning
+        model.compile("sgd", loss=[None, "mse"])
+    assert model.metrics_names == ["loss", "b_loss"]
+    model.fit(xv, np.random.randn(8, 1), epochs=1, verbose=0)
 
 
 def test_sample_weight_list_with_none_entries():

@@ -249,7 +249,7 @@ class Model(GeneratorMethods, Network):
         ins, weighted = self._training_arrays(x, y, sample_weight)
         return unpack(self._make_test_function(weighted)(ins + self._phase_value(0)))
 
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = 32, verbose: int = 1,
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = 32, verbose: int = 1,
                  sample_weight: Any = None) -> Any:
         """Loss (and metrics) averaged over all samples, weighted by batch size."""
         ins, weighted = self._training_arrays(x, y, sample_weight)

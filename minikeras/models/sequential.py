@@ -128,7 +128,7 @@ class Sequential(Model):
         self._build_for(x)
         return super().fit(x, y, *args, **kwargs)
 
-    def evaluate(self, x: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
+    def evaluate(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
         self._build_for(x)
         return super().evaluate(x, y, *args, **kwargs)
 
