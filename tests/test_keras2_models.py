@@ -169,6 +169,16 @@ def test_clone_model_has_new_layers_with_the_same_wiring():
     assert isinstance(clone_model(seq), Sequential)
 
 
+def test_clone_model_keeps_lambda_functions():
+    x = Input((2,))
+    doubled = keras.layers.Lambda(lambda t: t * 2)(x)
+    tripled = keras.layers.Lambda(lambda t: t * 3, output_shape=lambda s: s)(doubled)
+    model = Model(x, tripled)
+    np.testing.assert_allclose(clone_model(model).predict(np.ones((1, 2))), [[6.0, 6.0]])
+    seq = Sequential([Dense(2, input_shape=(3,), kernel_initializer="ones"), keras.layers.Lambda(lambda t: -t)])
+    np.testing.assert_allclose(clone_model(seq).predict(np.ones((1, 3))), [[-3.0, -3.0]])
+
+
 def test_model_input_spec():
     a, b = Input((3,)), Input((2, 4), dtype="int32")
     single = Model(a, Dense(1)(a))
