@@ -200,8 +200,8 @@ def measure_compile(rounds: int, block: float, warmup: float, pause: float) -> b
         print(f"  {kind}: {COMPILE_SIZES[-1] // COMPILE_SIZES[0]}x the ops takes x{g:.1f} the time "
               f"(linear: x{COMPILE_SIZES[-1] // COMPILE_SIZES[0]}, quadratic: "
               f"x{(COMPILE_SIZES[-1] // COMPILE_SIZES[0]) ** 2})")
-    print(f"  (a plan of more than {COMPILE_LIMIT:,} steps runs as a loop over them instead of being "
-          "written out and compiled as Python source, so the larger graphs cost less per op)")
+    print(f"  (a plan of more than {COMPILE_LIMIT:,} steps runs as a loop over them on its first run, "
+          "and is written out and compiled as Python source in pieces on its second)")
     print(f"  {quietness_line(result.others_cpu_share)}")
     met = worst < COMPILE_GOAL_SECONDS
     print(f"compile goal (10,000 ops in < {COMPILE_GOAL_SECONDS} s): "

@@ -29,20 +29,12 @@
 # - the chain rule multiplies one local derivative per op, each taken *at that op's input*.
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 from minikeras import graph as G
-from minikeras.viz import plot_graph
+from minikeras.viz import pictures_folder, plot_graph, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # in a notebook there is no __file__
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 G.reset_default_graph()  # a fresh graph: op names start again at Mul, Add, ...
 np.random.seed(0)
@@ -123,7 +115,7 @@ assert order == ["Const", "x", "Mul", "Const_1", "Add", "Tanh", "Exp"]
 # constants, blue boxes are ops. Each node also shows its shape, `()` for a scalar.
 
 # %%
-plot_graph(y, to_file=str(OUT / "01_forward.svg"))
+show(plot_graph(y, to_file=str(OUT / "01_forward.svg")))
 
 # %% [markdown]
 # ## Running the graph
@@ -204,7 +196,7 @@ assert np.isclose(value, by_hand, rtol=1e-12)
 # gradient ops: the gradient **reuses** the forward values, exactly as we did by hand.
 
 # %%
-plot_graph([y, dy_dx], to_file=str(OUT / "01_chain_rule.svg"))
+show(plot_graph([y, dy_dx], to_file=str(OUT / "01_chain_rule.svg")))
 plot_graph([y, dy_dx], to_file=str(OUT / "01_chain_rule.png"))
 
 grad_ops = [op.name for op in G.topo_sort([dy_dx]) if op.name.startswith("gradients/")]

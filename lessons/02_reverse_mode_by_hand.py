@@ -28,20 +28,12 @@
 # local derivatives and **adds** the results (`gx`) to its inputs' gradients.*
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 from minikeras import graph as G
-from minikeras.viz import plot_graph
+from minikeras.viz import pictures_folder, plot_graph, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # in a notebook there is no __file__
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 G.reset_default_graph()
 np.random.seed(0)
@@ -61,7 +53,7 @@ order = G.topo_sort([y])
 print([op.name for op in order])
 assert [op.name for op in order] == ["x", "Mul", "Exp", "Tanh", "Mul_1"]
 
-picture = plot_graph(y, to_file=str(OUT / "02_diamond.svg"))
+picture = show(plot_graph(y, to_file=str(OUT / "02_diamond.svg")))
 
 # %% [markdown]
 # `Mul` lists `x` twice in its inputs. (The picture draws one arrow for both; the op's
@@ -210,7 +202,7 @@ assert [s for s in created if s.endswith("_grad")] == [op.name + "_grad" for op 
 # ops are where the diamond and the `x * x` join.
 
 # %%
-plot_graph([y, gx], to_file=str(OUT / "02_reverse_mode.svg"))
+show(plot_graph([y, gx], to_file=str(OUT / "02_reverse_mode.svg")))
 plot_graph([y, gx], to_file=str(OUT / "02_reverse_mode.png"))
 assert isinstance(gx, G.Tensor)
 

@@ -27,21 +27,13 @@
 # - how `minikeras.testing.check_gradients` catches a backward that forgets to sum.
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 from minikeras import graph as G
 from minikeras.testing import check_gradients
-from minikeras.viz import plot_graph
+from minikeras.viz import pictures_folder, plot_graph, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # in a notebook there is no __file__
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 G.reset_default_graph()
 np.random.seed(0)
@@ -82,7 +74,7 @@ for batch in (2, 5):
 # *shape*: `SumTo(g, b)` means "sum `g` until it is shaped like `b`".
 
 # %%
-plot_graph([loss, gb], to_file=str(OUT / "03_sum_to.svg"))
+show(plot_graph([loss, gb], to_file=str(OUT / "03_sum_to.svg")))
 plot_graph([loss, gb], to_file=str(OUT / "03_sum_to.png"))
 assert [t.name for t in gb.op.inputs] == ["gradients/Sum_grad/BroadcastTo:0", "b:0"]
 

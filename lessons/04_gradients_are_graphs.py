@@ -28,21 +28,13 @@
 #   *not* the Hessian.
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 from minikeras import graph as G
 from minikeras.testing import check_gradients
-from minikeras.viz import plot_graph
+from minikeras.viz import pictures_folder, plot_graph, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # in a notebook there is no __file__
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 G.reset_default_graph()
 np.random.seed(0)
@@ -99,8 +91,8 @@ assert sizes == [2, 7, 13, 25]
 # $1 \cdot (1 - T^2)$ needs only $T$ and that 1, so the plan for `d2` skips the rest.
 
 # %%
-plot_graph(d1, to_file=str(OUT / "04_first_derivative.svg"))
-plot_graph(d2, cluster_depth=4, to_file=str(OUT / "04_second_derivative.svg"))
+show(plot_graph(d1, to_file=str(OUT / "04_first_derivative.svg")))
+show(plot_graph(d2, cluster_depth=4, to_file=str(OUT / "04_second_derivative.svg")))
 plot_graph(d2, cluster_depth=4, to_file=str(OUT / "04_second_derivative.png"))
 
 names = [op.name for op in G.topo_sort([d2])]

@@ -31,21 +31,13 @@
 # only **runs** that compiled plan.
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 from minikeras import backend as K
 from minikeras import graph as G
-from minikeras.viz import plot_graph
+from minikeras.viz import pictures_folder, plot_graph, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # in a notebook there is no __file__
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 K.clear_session()
 np.random.seed(0)
@@ -91,7 +83,7 @@ print("steps:", [step.op.name for step in f.plan.steps])
 assert [op.name for op in f.plan.ops] == ["w", "MatMul", "b", "BiasAdd", "Relu"]
 assert [step.op.name for step in f.plan.steps] == ["MatMul", "BiasAdd", "Relu"]
 
-plot_graph(f, to_file=str(OUT / "05_function.svg"))
+show(plot_graph(f, to_file=str(OUT / "05_function.svg")))
 
 # %% [markdown]
 # What a call *means* fits in a few lines: `f.plan.execute` (in `minikeras/graph/plan.py`)
@@ -204,7 +196,7 @@ assert [op.name for op in g.plan.ops] == ["Relu", "Exp"]
 (out,) = g([np.array([[-1.0, 0.0]])])
 assert np.allclose(out, [[1.0, 1.0]])  # exp(relu(-1)) = exp(relu(0)) = 1
 
-plot_graph(g, to_file=str(OUT / "05_fed_inside.svg"))
+show(plot_graph(g, to_file=str(OUT / "05_fed_inside.svg")))
 picture = plot_graph(g, to_file=str(OUT / "05_fed_inside.png"))
 dimmed = {line.split('"')[1] for line in picture.source.splitlines() if 'fillcolor="#f4f4f4"' in line}
 assert dimmed == {"x", "w", "MatMul", "b"}

@@ -27,20 +27,12 @@
 # 4. `K.learning_phase()` is an input like any other, and it defaults to 0 (test).
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 from minikeras import backend as K
-from minikeras.viz import plot_graph
+from minikeras.viz import pictures_folder, plot_graph, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # in a notebook there is no __file__
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 K.clear_session()
 np.random.seed(0)
@@ -73,7 +65,7 @@ assert second == 6.0 and K.get_value(step) == 2.0
 # back into the variable, which happens after everything else.
 
 # %%
-plot_graph(count, show_values=True, to_file=str(OUT / "06_update_after_outputs.svg"))
+show(plot_graph(count, show_values=True, to_file=str(OUT / "06_update_after_outputs.svg")))
 plot_graph(count, show_values=True, to_file=str(OUT / "06_update_after_outputs.png"))
 recorded = {t.name: v for t, v in count.last_values.items()}
 assert (recorded["step:0"], recorded["Mul:0"], recorded["AssignAdd:0"]) == (1.0, 6.0, 2.0)
@@ -93,7 +85,7 @@ swap([])
 assert (K.get_value(a), K.get_value(b)) == (2.0, 1.0)
 swap([])
 assert (K.get_value(a), K.get_value(b)) == (1.0, 2.0)
-plot_graph(swap, to_file=str(OUT / "06_swap.svg"))
+show(plot_graph(swap, to_file=str(OUT / "06_swap.svg")))
 
 # %% [markdown]
 # Since only one new value can be written, updating one variable twice in a call is refused
@@ -192,7 +184,7 @@ print("test phase:\n", test_out, "\ntrain phase:\n", train_out)
 assert np.array_equal(test_out, batch) and np.array_equal(default_out, batch)
 assert set(np.unique(train_out)) <= {0.0, 2.0}
 
-plot_graph(g, to_file=str(OUT / "06_learning_phase.svg"))
+show(plot_graph(g, to_file=str(OUT / "06_learning_phase.svg")))
 
 # %% [markdown]
 # In training, the kept values are **doubled** (divided by 1 - 0.5). This "inverted dropout"

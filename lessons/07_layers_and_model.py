@@ -28,9 +28,6 @@
 # Underneath it is all lesson 01's graph: a `Dense` is three ops in a name scope.
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 import minikeras as keras
@@ -38,14 +35,9 @@ from minikeras import backend as K
 from minikeras import graph as G
 from minikeras import layers
 from minikeras.utils import plot_model
-from minikeras.viz import plot_graph
+from minikeras.viz import pictures_folder, plot_graph, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # in a notebook there is no __file__
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 K.clear_session()  # layer names count from 1 again: dense_1, dense_2, ...
 np.random.seed(0)
@@ -104,7 +96,7 @@ names = [layer.name for layer in model.layers]
 print(names)
 assert names == ["input_1", "dense_1", "dense_2", "dense_3", "concatenate_1", "dense_4"]
 
-plot_model(model, show_shapes=True, to_file=str(OUT / "07_model.svg"))
+show(plot_model(model, show_shapes=True, to_file=str(OUT / "07_model.svg")))
 plot_model(model, show_shapes=True, to_file=str(OUT / "07_model.png"))
 
 # %% [markdown]
@@ -178,7 +170,7 @@ else:
 
 # %%
 later = ["dense_2", "dense_3", "concatenate_1", "dense_4"]
-picture = plot_graph(model, collapse=later, to_file=str(OUT / "07_layer_ops.svg"))
+picture = show(plot_graph(model, collapse=later, to_file=str(OUT / "07_layer_ops.svg")))
 dense_1_ops = [op.name for op in G.topo_sort(model.outputs) if op.name.startswith("dense_1/")]
 print(dense_1_ops)
 assert dense_1_ops == ["dense_1/kernel", "dense_1/MatMul", "dense_1/bias", "dense_1/BiasAdd", "dense_1/Relu"]
@@ -219,7 +211,7 @@ assert [w.name for w in siamese.weights] == ["shared/kernel:0", "shared/bias:0"]
 data = np.random.rand(3, 4)
 (same,) = K.function(siamese.inputs, siamese.outputs)([data, data])
 assert np.allclose(same, 0.0)  # the same weights on both sides
-plot_model(siamese, show_shapes=True, to_file=str(OUT / "07_shared_layer.svg"))
+show(plot_model(siamese, show_shapes=True, to_file=str(OUT / "07_shared_layer.svg")))
 
 # %% [markdown]
 # In the picture, `shared` is one box with two inputs: one layer, two nodes.

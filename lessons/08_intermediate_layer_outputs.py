@@ -14,9 +14,9 @@
 # %% [markdown]
 # # Lesson 08: intermediate layer outputs
 #
-# > "What's the purpose of `keras.backend.function()`?" (seed 000)
+# > "What's the purpose of `keras.backend.function()`?"
 # >
-# > "keras K.function: getting the output of a given layer" (seed 001, translated)
+# > "keras K.function: getting the output of a given layer" (a question, translated)
 #
 # Both askers want the same thing: the value that some layer *inside* a model
 # computes for an input. Keras gives two ways to get it, and this lesson shows
@@ -30,23 +30,15 @@
 # ops between the input and the tensor you ask for are run.
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 import minikeras as keras
 from minikeras import backend as K
 from minikeras.datasets import digits
 from minikeras.layers import Dense, Dropout
-from minikeras.viz import plot_graph
+from minikeras.viz import pictures_folder, plot_graph, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # running as a notebook
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 K.clear_session()
 np.random.seed(0)
@@ -88,7 +80,7 @@ assert [layer.name for layer in model.layers] == ["my_layer", "dropout_1", "dens
 assert model.get_layer("my_layer").output.name == "my_layer/Relu:0"
 
 # %% [markdown]
-# ## Way 1: a sub-model (seed 000's first answer)
+# ## Way 1: a sub-model (the first question's first answer)
 
 # %%
 data = x_test[:5]
@@ -104,7 +96,7 @@ assert intermediate_layer_model.get_layer("my_layer") is model.get_layer("my_lay
 assert intermediate_output.shape == (5, 16)
 
 # %% [markdown]
-# ## Way 2: `K.function` (seed 000's second answer)
+# ## Way 2: `K.function` (the first question's second answer)
 #
 # `K.function(inputs, outputs)` takes a **list** of input tensors and a **list** of
 # output tensors, compiles the ops between them once, and returns a callable.
@@ -123,16 +115,16 @@ assert np.allclose(via_function, by_hand, atol=1e-6)
 print(np.round(via_function[0], 2))
 
 # %% [markdown]
-# ## By name or by index (seed 001)
+# ## By name or by index
 #
-# Seed 001 shows both spellings: `model.get_layer('layer_name')` and
+# The second question shows both spellings: `model.get_layer('layer_name')` and
 # `model.layers[5]` ("layer numbers start at 0"). The seed's `get_3rd_layer_output`
 # uses `model.layers[3]`, which is the *fourth* layer. And **the mistake that bites
 # later**: a Sequential model's `layers` has no input layer, but a functional
 # `Model`'s list starts with its `InputLayer`, so the same layer has another index.
 # Names do not move; prefer them.
 #
-# `model.get_input_at(0)` (seed 001) is the input tensor of the model's first call,
+# `model.get_input_at(0)` is the input tensor of the model's first call,
 # the same tensor as `model.input`.
 
 # %%
@@ -152,7 +144,7 @@ assert functional.get_layer("dense_1") is model.get_layer("dense_1")  # names do
 # %% [markdown]
 # ## Two outputs in one call
 #
-# Seed 000's third answer asks for two tensors at once:
+# The first question's third answer asks for two tensors at once:
 # `K.function([model.layers[0].input], [final_conv_layer.output, model.layers[-1].output])`.
 # One call returns both, computed in **one** run of the graph, so the shared ops
 # (here `my_layer`) run once, and the two arrays belong to the same forward pass.
@@ -191,7 +183,7 @@ assert 0.2 < dropped < 0.8
 # %% [markdown]
 # ## The mistake everybody makes once: `f(x)` instead of `f([x])`
 #
-# Seed 001 reports `TypeError: inputs to a TensorFlow backend function should be a
+# The second question reports `TypeError: inputs to a TensorFlow backend function should be a
 # list or tuple` and the fix `layer_1([image_arr])[0]`. minikeras raises the same
 # TypeError and says the fix in the message.
 
@@ -223,7 +215,7 @@ except TypeError as e:
 # dimmed, and the 16 numbers we feed replace it.
 
 # %%
-plot_graph(get_my_layer, to_file=str(OUT / "08_function_to_my_layer.svg"))
+show(plot_graph(get_my_layer, to_file=str(OUT / "08_function_to_my_layer.svg")))
 ran = {op.name for op in get_my_layer.plan.ops}
 assert "my_layer/Relu" in ran and not any(n.startswith("dense_") for n in ran)
 
@@ -231,7 +223,7 @@ head = K.function([model.get_layer("my_layer").output], [model.output])
 assert np.allclose(head([via_function])[0], predictions, atol=1e-6)
 head_ops = {op.name for op in head.plan.ops}
 assert "my_layer/MatMul" not in head_ops and "dense_2/Softmax" in head_ops
-plot_graph(head, collapse=["dropout_1"], to_file=str(OUT / "08_function_fed_in_the_middle.svg"))
+show(plot_graph(head, collapse=["dropout_1"], to_file=str(OUT / "08_function_fed_in_the_middle.svg")))
 plot_graph(head, collapse=["dropout_1"], to_file=str(OUT / "08_function_fed_in_the_middle.png"))
 print("pictures in", OUT)
 

@@ -18,7 +18,7 @@
 # > softplus) and Dense(1, sigmoid). The output of the net is 1, but I'd like to know
 # > what the input x to the sigmoid was. [...] I computed
 # > `x = np.dot(dense_0_out, dense_1_weights) + dense_1_bias` and got -11.7. How can
-# > x be a negative number?" (seed 004, abridged)
+# > x be a negative number?" (a question, abridged)
 #
 # A Dense layer with an activation is not one step but three ops: `MatMul`,
 # `BiasAdd`, then the activation. `layer.output` is the activation's output, so
@@ -27,23 +27,15 @@
 # negative number.
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 import minikeras as keras
 from minikeras import backend as K
 from minikeras.datasets import digits
 from minikeras.layers import Dense
-from minikeras.viz import plot_graph
+from minikeras.viz import pictures_folder, plot_graph, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # running as a notebook
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 K.clear_session()
 np.random.seed(0)
@@ -190,7 +182,7 @@ one.record_values = True
 z_one, p_one = one([test_input])
 assert np.allclose(z_one, x, rtol=1e-5) and p_one[0, 0] == 1.0
 kwargs = dict(show_values=True, collapse=["dense_1", "dense_2"])
-plot_graph(one, to_file=str(OUT / "09_dense_op_chain.svg"), **kwargs)
+show(plot_graph(one, to_file=str(OUT / "09_dense_op_chain.svg"), **kwargs))
 plot_graph(one, to_file=str(OUT / "09_dense_op_chain.png"), **kwargs)
 assert one.last_values[logit].shape == (1, 1)
 

@@ -19,7 +19,7 @@
 # > `K.function([model.layers[0].input] + [K.learning_phase()], [model.layers[3].output],
 # > updates=optimizer.get_gradients(params=training, loss=loss))`.
 # > Note that the loss must depend on the params, otherwise it raises an error."
-# > (seed 003, translated)
+# > (a question, translated)
 #
 # `model.fit` is convenient until the loss is not "outputs vs targets": a loss on
 # an inner layer, or (lesson 12) a loss that is another network's output. Then you
@@ -34,9 +34,6 @@
 # error that gives.
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 import minikeras as keras
@@ -44,14 +41,9 @@ from minikeras import backend as K
 from minikeras.datasets import digits
 from minikeras.layers import Dense, Dropout, Input
 from minikeras.optimizers import Adam
-from minikeras.viz import plot_graph
+from minikeras.viz import pictures_folder, plot_graph, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # running as a notebook
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 K.clear_session()
 np.random.seed(0)
@@ -257,7 +249,7 @@ kinds = {op.type for op in step.plan.ops}
 assert {"Assign", "AssignAdd"} <= kinds
 assert any(op.name.startswith("gradients/") for op in step.plan.ops)
 
-plot_graph(step, show_values=True, to_file=str(OUT / "10_adam_step_values.svg"))
+show(plot_graph(step, show_values=True, to_file=str(OUT / "10_adam_step_values.svg")))
 plot_graph(step, show_values=True, to_file=str(OUT / "10_adam_step_values.png"))
 print(f"w: {w0.item():.3f} -> {w1.item():.3f}")
 

@@ -18,7 +18,7 @@
 # > `get_output = K.function([model.layers[0].input], [final_conv_layer.output,
 # > model.layers[-1].output])`, then `[conv_outputs, predictions] = get_output([img])`.
 # > The first argument is the input of the model, the second a list of two outputs:
-# > the convolution's and the softmax's." (seed 000, third answer)
+# > the convolution's and the softmax's." (the question's third answer)
 #
 # That snippet comes from *class activation mapping* (CAM, Zhou et al. 2016): a
 # picture of *where* in the image a CNN found the evidence for a class. It needs
@@ -26,7 +26,6 @@
 # outputs gives. We train a small CNN on the 8x8 digits, then draw its CAMs.
 
 # %%
-import os
 import struct
 import zlib
 from pathlib import Path
@@ -39,13 +38,9 @@ from minikeras.datasets import digits
 from minikeras.layers import Conv2D, Dense, GlobalAveragePooling2D
 from minikeras.optimizers import Adam
 from minikeras.utils import plot_model
+from minikeras.viz import pictures_folder, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # running as a notebook
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 K.clear_session()
 np.random.seed(0)
@@ -75,12 +70,12 @@ model = keras.Sequential([
 ])
 model.summary()
 model.compile(Adam(lr=0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
-model.fit(x_train, y_train, epochs=15, batch_size=32, verbose=0)
+model.fit(x_train, y_train, epochs=15, batch_size=32, verbose=1)  # a live bar per epoch in Jupyter
 loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
 print(f"test accuracy {accuracy:.3f}")
 assert accuracy >= 0.9
 
-plot_model(model, to_file=str(OUT / "11_cnn_model.svg"), show_shapes=True)
+show(plot_model(model, to_file=str(OUT / "11_cnn_model.svg"), show_shapes=True))
 
 # %% [markdown]
 # ## Two outputs, one pass (the seed's snippet)
@@ -205,6 +200,7 @@ for r, row in enumerate(rows):
 cam_file = OUT / "11_class_activation_maps.png"
 write_png(cam_file, (canvas * 255).round().astype(np.uint8))
 assert cam_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+show(cam_file)  # top row: the digits; middle: the predicted class's CAM; bottom: the runner-up's
 
 # the predicted class's map carries more evidence (a larger mean) than the runner-up's
 for i in examples:
@@ -229,7 +225,7 @@ print("predicted:", predictions[examples].argmax(1), "true:", y_test[examples])
 # `GlobalAveragePooling2D` turns (None, 8, 8, 32) into (None, 32).
 
 # %%
-plot_model(model, to_file=str(OUT / "11_cnn_model.png"), show_shapes=True)
+show(plot_model(model, to_file=str(OUT / "11_cnn_model.png"), show_shapes=True))
 assert [layer.output_shape for layer in model.layers[1:3]] == [(None, 8, 8, 32), (None, 32)]
 
 # %% [markdown]

@@ -18,7 +18,7 @@
 # > critic's input, and the critic's output is the actor's training loss. [...]
 # > Although we never pass a loss in, the whole network's structure is already
 # > saved in the graph, so the critic's output can be used directly."
-# > (seed 003, translated)
+# > (a question, translated)
 #
 # DDPG (deep deterministic policy gradient) has two networks:
 #
@@ -31,9 +31,6 @@
 # graph**, `get_updates` with the *actor's* weights only, `K.function` to run it.
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
 
 from minikeras import backend as K
@@ -41,13 +38,9 @@ from minikeras.layers import Dense, Input, concatenate
 from minikeras.models import Model
 from minikeras.optimizers import Adam
 from minikeras.utils import plot_model
+from minikeras.viz import pictures_folder, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # running as a notebook
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 K.clear_session()
 np.random.seed(0)
@@ -217,13 +210,14 @@ assert all(g is not None for g in critic_grads)     # reachable: no error would 
 # combined model's only input, feeds the actor's `observation`; the actor's
 # `action` feeds the critic's `action_input`; the critic ends in `q_value`.
 #
-# The small loop on `critic_observation` is not a bug in your wiring: the
-# seed's loop reuses the critic's own input tensor as the combined model's input,
-# so "the outer input feeds the critic's input" is an arrow from a box to itself.
+# The arrow that climbs from `critic_observation` back up into the actor is not a
+# bug in your wiring: the question's code reuses the critic's own input tensor as
+# the combined model's input, so that one box sits inside the critic and feeds both
+# networks: the critic directly, and the actor's `observation` by the long arrow.
 
 # %%
 assert combined.layers[0] is critic.get_layer("critic_observation")
-plot_model(combined, to_file=str(OUT / "12_ddpg_combined.svg"), expand_nested=True, show_shapes=True)
+show(plot_model(combined, to_file=str(OUT / "12_ddpg_combined.svg"), expand_nested=True, show_shapes=True))
 plot_model(combined, to_file=str(OUT / "12_ddpg_combined.png"), expand_nested=True, show_shapes=True)
 
 # %% [markdown]

@@ -16,9 +16,9 @@
 #
 # > "Load the trained and saved network: `models = load_model('models.hdf5')`.
 # > Load the data, process it into an array, pick the output layer, feed the data
-# > in and get the output." (seed 001, translated)
+# > in and get the output." (a question, translated)
 #
-# Seed 001 starts where training ended: with a model in a file. This lesson
+# The question starts where training ended: with a model in a file. This lesson
 # saves a trained model, opens the file to see what Keras puts in it, loads it in
 # a brand-new session, keeps training exactly where it stopped, and, if Keras 3
 # is installed, hands the same file to real Keras and takes it back.
@@ -27,7 +27,6 @@
 import json
 import os
 import warnings
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -39,13 +38,9 @@ from minikeras.layers import BatchNormalization, Dense
 from minikeras.models import load_model
 from minikeras.optimizers import Adam
 from minikeras.utils import plot_model
+from minikeras.viz import pictures_folder, show
 
-try:
-    HERE = Path(__file__).resolve().parent
-except NameError:  # running as a notebook
-    HERE = Path.cwd()
-OUT = Path(os.environ.get("MINIKERAS_LESSON_OUT", HERE / "_pictures"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = pictures_folder(globals().get("__file__"))  # lessons/_pictures, or $MINIKERAS_LESSON_OUT
 
 K.clear_session()
 np.random.seed(0)
@@ -98,7 +93,7 @@ def readable(value):
     return value
 
 
-def show(name, obj):
+def print_entry(name, obj):
     indent = "  " * name.count("/")
     if isinstance(obj, h5py.Dataset):
         print(f"{indent}{name.rsplit('/', 1)[-1]}  {obj.dtype} {obj.shape}")
@@ -115,7 +110,7 @@ with h5py.File(path, "r") as f:
     layer_classes = [layer["class_name"] for layer in config["config"]["layers"]]
     print("model_config:", config["class_name"], layer_classes)
     print("training_config:", training["optimizer_config"]["class_name"], training["loss"])
-    f.visititems(show)
+    f.visititems(print_entry)
 
     assert {"model_config", "training_config", "keras_version", "backend"} <= set(f.attrs)
     assert f.attrs["keras_version"] == b"2.2.4"
@@ -190,18 +185,18 @@ assert gap > 1e-3
 # ## The same file in real Keras 3
 #
 # Keras 3 reads Keras 2's `.h5` layout. If it is installed (minikeras's
-# `interop` extra: `keras` with the torch backend), we load our file there,
+# `interop` extra: `keras` on a CPU-only JAX backend), we load our file there,
 # compare predictions, train one more epoch *in Keras*, save it with Keras, and
 # load that file back into minikeras.
 #
 # Two things to expect. Numbers agree to float32 rounding, not bit for bit
-# (torch kernels add in another order). And Keras 3 starts from a *fresh*
+# (XLA kernels add in another order). And Keras 3 starts from a *fresh*
 # optimizer state: it keeps its optimizer's state in another form and does not
 # read Keras 2's; in the other direction minikeras warns that it cannot read
 # Keras 3's, and goes on with a fresh state too.
 
 # %%
-os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ.setdefault("KERAS_BACKEND", "jax")
 try:
     import keras as real_keras
 except ImportError as e:
@@ -249,7 +244,7 @@ if real_keras is not None:
 K.clear_session()
 reloaded = load_model(str(path))
 assert [layer.name for layer in reloaded.layers] == ["dense_1", "batch_normalization_1", "dense_2"]
-plot_model(reloaded, to_file=str(OUT / "13_saved_model.svg"), show_shapes=True)
+show(plot_model(reloaded, to_file=str(OUT / "13_saved_model.svg"), show_shapes=True))
 plot_model(reloaded, to_file=str(OUT / "13_saved_model.png"), show_shapes=True)
 
 # %% [markdown]
@@ -258,7 +253,7 @@ plot_model(reloaded, to_file=str(OUT / "13_saved_model.png"), show_shapes=True)
 # 1. Save with `model.save(path, include_optimizer=False)`. Which group is
 #    missing from the file, and what does the loaded model's first
 #    `train_on_batch` do differently?
-# 2. Use seed 001's recipe on the loaded model: a `K.function` from
+# 2. Use the question's recipe on the loaded model: a `K.function` from
 #    `reloaded.get_input_at(0)` to the BatchNormalization layer's output. Check it
 #    against NumPy using `gamma`, `beta`, `moving_mean` and `moving_variance` from
 #    the file itself (read them with h5py).

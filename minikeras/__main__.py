@@ -53,9 +53,34 @@ def demo(epochs: int = 20) -> None:
     assert np.allclose(np.exp(z) / np.exp(z).sum(), p, atol=1e-5)
 
 
-if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "plot":
-        from minikeras.viz.cli import main
+USAGE = """\
+usage: python -m minikeras [demo | plot [MODEL.h5] [-o FILE] ... | -h]
 
-        sys.exit(main(sys.argv[2:]))
-    demo()
+  (no argument), demo   train a small network on the 8x8 digits, then look inside it:
+                        layer outputs, K.function, the value before the softmax
+  plot                  draw a saved model's layers or ops (python -m minikeras plot -h)
+  -h, --help            show this help
+
+Also: python -m minikeras.assignments -h (the instructor's kit).
+"""
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch the command line; the demo is the default action."""
+    command = argv[0] if argv else "demo"
+    if command in ("-h", "--help", "help"):
+        print(USAGE, end="")
+        return 0
+    if command == "plot":
+        from minikeras.viz.cli import main as plot_main
+
+        return plot_main(argv[1:])
+    if command == "demo" and len(argv) <= 1:
+        demo()
+        return 0
+    print(f"{USAGE}python -m minikeras: error: unknown command {' '.join(argv)!r}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

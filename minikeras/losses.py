@@ -12,6 +12,7 @@ from typing import Any
 from . import backend as K
 from . import objects
 from .graph import Tensor
+from .objects import did_you_mean
 
 
 def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
@@ -113,6 +114,11 @@ def deserialize(name: str, custom_objects: dict[str, Any] | None = None) -> Call
     return get(name)
 
 
+def known_names() -> list[str]:
+    """Every name ``get`` accepts: full names and aliases (``"mse"``)."""
+    return sorted({*_LOSSES, *_ALIASES})
+
+
 def get(identifier: Any) -> Callable[..., Any]:
     """A loss function from its name or alias (``"mse"``), or the callable itself."""
     if callable(identifier):
@@ -122,4 +128,5 @@ def get(identifier: Any) -> Callable[..., Any]:
               or _LOSSES.get(_ALIASES.get(identifier.lower(), identifier)))
         if fn is not None:
             return fn
-    raise ValueError(f"Unknown loss function: {identifier}. Known: {sorted(_LOSSES)}")
+    hint = did_you_mean(identifier, [*_LOSSES, *_ALIASES]) if isinstance(identifier, str) else ""
+    raise ValueError(f"Unknown loss function: {identifier}.{hint} Known: {sorted(_LOSSES)}")

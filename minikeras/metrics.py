@@ -23,6 +23,7 @@ from .losses import (  # noqa: F401 - Keras 2's metrics module offers the losses
     sparse_categorical_crossentropy,
     squared_hinge,
 )
+from .objects import did_you_mean
 
 
 def binary_accuracy(y_true: Any, y_pred: Any) -> Tensor:
@@ -98,4 +99,8 @@ def get(identifier: Any) -> Callable[..., Any]:
             return losses.get(identifier)
         except ValueError:
             pass
-    raise ValueError(f"Unknown metric function: {identifier}. Known: {sorted(_METRICS)} and the losses")
+    hint = ""
+    if isinstance(identifier, str):  # "acc" and "accuracy" are resolved by compile, per output
+        hint = did_you_mean(identifier, [*_METRICS, "accuracy", "acc", *losses.known_names()])
+    raise ValueError(f"Unknown metric function: {identifier}.{hint} Known: {sorted(_METRICS)}, "
+                     "'accuracy' and the losses")

@@ -10,7 +10,8 @@ Names of your own come from a ``custom_objects`` argument or from the global cus
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .engine.custom_objects import (  # noqa: F401 - re-exported: minikeras.objects has them too
@@ -19,6 +20,13 @@ from .engine.custom_objects import (  # noqa: F401 - re-exported: minikeras.obje
     get_custom_objects,
     with_custom_objects,
 )
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` Did you mean 'adam'?`` for the closest known name (case ignored), or ``""``."""
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" Did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 def serialize(obj: Any, kind: str) -> dict[str, Any] | None:
@@ -41,7 +49,8 @@ def deserialize(config: Mapping[str, Any], registry: Mapping[str, Callable[..., 
     name = config["class_name"]
     factory = with_custom_objects(custom_objects).get(name) or registry.get(name)
     if factory is None:
-        raise ValueError(f"Unknown {kind}: {name}. Known names: {sorted(registry)}.")
+        raise ValueError(f"Unknown {kind}: {name}.{did_you_mean(name, registry)} Known names: "
+                         f"{sorted(registry)}.")
     return factory(**(config.get("config") or {}))
 
 

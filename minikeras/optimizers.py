@@ -8,6 +8,7 @@ The formulas are Keras 2's, exactly (Adam adds epsilon to the uncorrected ``sqrt
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 from . import backend as K
 from . import objects
 from .graph import Tensor, Variable
+from .objects import did_you_mean
 
 _NONE_GRADIENT = (
     "An operation has `None` for gradient. Please make sure that all of your ops have a "
@@ -71,6 +73,18 @@ class Optimizer:
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
         raise NotImplementedError
 
+    def _scope_of_updates(self) -> contextlib.AbstractContextManager[str]:
+        """The optimizer's own scope (``Adam/``), for its step's ops: a picture can fold them."""
+        return K.name_scope(self._scope + "/")
+
+    def _scope_of_update(self, p: Variable) -> contextlib.AbstractContextManager[str]:
+        """``Adam/update_dense_1_kernel/``: the ops updating ``p``, foldable into one box.
+
+        The gradients stay outside: they belong to the backward pass, not to the optimizer.
+        """
+        name = p.name.split(":")[0].replace("/", "_")
+        return K.name_scope(f"{self._scope}/update_{name}/")
+
     def get_gradients(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
         """``d loss / d p`` for each param, clipped; an unreachable param is an error."""
         grads = K.gradients(loss, params)
@@ -102,13 +116,15 @@ class Optimizer:
         grads = self.get_gradients(loss, params)
         accumulators = self._slots(params, "accumulator")
         self.weights = [self.iterations] + accumulators
-        self.updates = [K.update_add(self.iterations, 1)]
-        lr = self._decayed(self.lr)
+        with self._scope_of_updates():
+            self.updates = [K.update_add(self.iterations, 1)]
+            lr = self._decayed(self.lr)
         for p, g, a in zip(params, grads, accumulators):
-            new_a = accumulate(a, g)
-            self.updates.append(K.update(a, new_a))
-            new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)
-            self.updates.append(K.update(p, self._constrained(p, new_p)))
+            with self._scope_of_update(p):
+                new_a = accumulate(a, g)
+                self.updates.append(K.update(a, new_a))
+                new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)
+                self.updates.append(K.update(p, self._constrained(p, new_p)))
         return self.updates
 
     @staticmethod
@@ -167,22 +183,25 @@ class SGD(Optimizer):
 
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
         grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, 1)]
-        lr = self._decayed(self.lr)
+        with self._scope_of_updates():
+            self.updates = [K.update_add(self.iterations, 1)]
+            lr = self._decayed(self.lr)
         if self.initial_momentum == 0:
             # Plain SGD, as tf.keras builds it: no velocity slots, p -= lr * g. (Keras 2 kept
             # zero moments here; setting ``momentum`` later then has no effect.)
             self.weights = [self.iterations]
             for p, g in zip(params, grads):
-                self.updates.append(K.update(p, self._constrained(p, p - lr * g)))
+                with self._scope_of_update(p):
+                    self.updates.append(K.update(p, self._constrained(p, p - lr * g)))
             return self.updates
         moments = self._slots(params, "moment")
         self.weights = [self.iterations] + moments
         for p, g, m in zip(params, grads, moments):
-            v = self.momentum * m - lr * g
-            self.updates.append(K.update(m, v))
-            new_p = p + self.momentum * v - lr * g if self.nesterov else p + v
-            self.updates.append(K.update(p, self._constrained(p, new_p)))
+            with self._scope_of_update(p):
+                v = self.momentum * m - lr * g
+                self.updates.append(K.update(m, v))
+                new_p = p + self.momentum * v - lr * g if self.nesterov else p + v
+                self.updates.append(K.update(p, self._constrained(p, new_p)))
         return self.updates
 
     def get_config(self) -> dict[str, Any]:
@@ -254,28 +273,30 @@ class Adam(Optimizer):
         self.amsgrad = amsgrad
 
     def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
-        # TASK adam: build Keras 2's Adam step (iterations, m, v, vhat, params); return the updates
+        # TASK adam (after topo_sort): build Keras 2's Adam step (iterations, m, v, vhat, params) as updates
         grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, 1)]
-        lr = self._decayed(self.lr)
-        t = K.cast(self.iterations, K.floatx()) + 1
-        lr_t = lr * (K.sqrt(1.0 - K.pow(self.beta_2, t)) / (1.0 - K.pow(self.beta_1, t)))
+        with self._scope_of_updates():  # scopes name the ops (Adam/...): they compute nothing
+            self.updates = [K.update_add(self.iterations, 1)]
+            lr = self._decayed(self.lr)
+            t = K.cast(self.iterations, K.floatx()) + 1
+            lr_t = lr * (K.sqrt(1.0 - K.pow(self.beta_2, t)) / (1.0 - K.pow(self.beta_1, t)))
         ms = self._slots(params, "m")
         vs = self._slots(params, "v")
         vhats = self._slots(params, "vhat", shape=None if self.amsgrad else (1,))
         self.weights = [self.iterations] + ms + vs + vhats
         for p, g, m, v, vhat in zip(params, grads, ms, vs, vhats):
-            m_t = self.beta_1 * m + (1.0 - self.beta_1) * g
-            v_t = self.beta_2 * v + (1.0 - self.beta_2) * K.square(g)
-            if self.amsgrad:
-                vhat_t = K.maximum(vhat, v_t)
-                new_p = p - lr_t * m_t / (K.sqrt(vhat_t) + self.epsilon)
-                self.updates.append(K.update(vhat, vhat_t))
-            else:
-                new_p = p - lr_t * m_t / (K.sqrt(v_t) + self.epsilon)
-            self.updates.append(K.update(m, m_t))
-            self.updates.append(K.update(v, v_t))
-            self.updates.append(K.update(p, self._constrained(p, new_p)))
+            with self._scope_of_update(p):
+                m_t = self.beta_1 * m + (1.0 - self.beta_1) * g
+                v_t = self.beta_2 * v + (1.0 - self.beta_2) * K.square(g)
+                if self.amsgrad:
+                    vhat_t = K.maximum(vhat, v_t)
+                    new_p = p - lr_t * m_t / (K.sqrt(vhat_t) + self.epsilon)
+                    self.updates.append(K.update(vhat, vhat_t))
+                else:
+                    new_p = p - lr_t * m_t / (K.sqrt(v_t) + self.epsilon)
+                self.updates.append(K.update(m, m_t))
+                self.updates.append(K.update(v, v_t))
+                self.updates.append(K.update(p, self._constrained(p, new_p)))
         return self.updates
         # END TASK
 
@@ -285,95 +306,23 @@ class Adam(Optimizer):
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad, **super().get_config()}
 
 
-class Adadelta(Optimizer):
-    """``a = rho*a + (1-rho)*g**2``; ``step = g * sqrt(d + eps) / sqrt(a + eps)``; ``p -= lr*step``;
-    ``d = rho*d + (1-rho)*step**2``. The ratio of the two RMS sets the step's size: ``lr`` stays 1."""
-
-    def __init__(self, lr: float | None = None, rho: float = 0.95, epsilon: float | None = None,
-                 decay: float = 0.0, **kwargs: Any) -> None:
-        lr = _lr(lr, kwargs, 1.0)
-        super().__init__(**kwargs)
-        self.lr, self.decay, self.initial_decay = self._hyper("lr", lr), self._hyper("decay", decay), decay
-        self.rho, self.epsilon = rho, K.epsilon() if epsilon is None else epsilon
-
-    def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
-        grads = self.get_gradients(loss, params)
-        accs, deltas = self._slots(params, "accumulator"), self._slots(params, "delta_accumulator")
-        self.weights, self.updates = accs + deltas, [K.update_add(self.iterations, 1)]
-        lr = self._decayed(self.lr)
-        for p, g, a, d in zip(params, grads, accs, deltas):
-            new_a = self.rho * a + (1.0 - self.rho) * K.square(g)
-            step = g * K.sqrt(d + self.epsilon) / K.sqrt(new_a + self.epsilon)
-            self.updates += [K.update(a, new_a), K.update(p, self._constrained(p, p - lr * step)),
-                             K.update(d, self.rho * d + (1 - self.rho) * K.square(step))]
-        return self.updates
-
-    def get_config(self) -> dict[str, Any]:
-        return {"learning_rate": float(K.get_value(self.lr)), "rho": self.rho,
-                "decay": float(K.get_value(self.decay)), "epsilon": self.epsilon, **super().get_config()}
-
-
-class Adamax(Adam):
-    """Adam with the infinity norm: ``u = max(beta_2*u, |g|)``; ``p -= lr/(1-beta_1**t) * m/(u+eps)``."""
-
-    def __init__(self, lr: float | None = None, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float | None = None, decay: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(_lr(lr, kwargs, 0.002), beta_1, beta_2, epsilon, decay, **kwargs)
-
-    def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
-        grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, 1)]
-        t = K.cast(self.iterations, K.floatx()) + 1
-        lr_t = self._decayed(self.lr) / (1.0 - K.pow(self.beta_1, t))
-        ms, us = self._slots(params, "m"), self._slots(params, "u")
-        self.weights = [self.iterations] + ms + us
-        for p, g, m, u in zip(params, grads, ms, us):
-            m_t = self.beta_1 * m + (1.0 - self.beta_1) * g
-            u_t = K.maximum(self.beta_2 * u, K.abs(g))
-            new_p = p - lr_t * m_t / (u_t + self.epsilon)
-            self.updates += [K.update(m, m_t), K.update(u, u_t), K.update(p, self._constrained(p, new_p))]
-        return self.updates
-
-    def get_config(self) -> dict[str, Any]:
-        return {k: v for k, v in super().get_config().items() if k != "amsgrad"}
-
-
-class Nadam(Adam):
-    """Adam with Nesterov momentum, Keras 2's schedule: ``mu_t = beta_1 * (1 - 0.5 * 0.96**(t *
-    schedule_decay))``; ``m_bar = (1-mu_t) g / (1-prod mu) + mu_{t+1} m_t / (1-prod mu incl. t+1)``."""
-
-    def __init__(self, lr: float | None = None, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float | None = None, schedule_decay: float = 0.004, **kwargs: Any) -> None:
-        super().__init__(_lr(lr, kwargs, 0.002), beta_1, beta_2, epsilon, 0.0, **kwargs)
-        self.m_schedule, self.schedule_decay = self._hyper("m_schedule", 1.0), schedule_decay
-
-    def get_updates(self, loss: Tensor, params: Sequence[Variable]) -> list[Tensor]:
-        grads = self.get_gradients(loss, params)
-        t, b1, b2 = K.cast(self.iterations, K.floatx()) + 1, self.beta_1, self.beta_2
-        mu_t = b1 * (1.0 - 0.5 * K.pow(0.96, t * self.schedule_decay))
-        mu_next = b1 * (1.0 - 0.5 * K.pow(0.96, (t + 1) * self.schedule_decay))
-        schedule, schedule_next = self.m_schedule * mu_t, self.m_schedule * mu_t * mu_next
-        self.updates = [K.update_add(self.iterations, 1), K.update(self.m_schedule, schedule)]
-        ms, vs = self._slots(params, "m"), self._slots(params, "v")
-        self.weights = [self.iterations] + ms + vs  # Keras 2 leaves m_schedule out, too
-        for p, g, m, v in zip(params, grads, ms, vs):
-            m_t, v_t = b1 * m + (1.0 - b1) * g, b2 * v + (1.0 - b2) * K.square(g)
-            m_bar = (1.0 - mu_t) * g / (1.0 - schedule) + mu_next * m_t / (1.0 - schedule_next)
-            new_p = p - self.lr * m_bar / (K.sqrt(v_t / (1.0 - K.pow(b2, t))) + self.epsilon)
-            self.updates += [K.update(m, m_t), K.update(v, v_t), K.update(p, self._constrained(p, new_p))]
-        return self.updates
-
-    def get_config(self) -> dict[str, Any]:
-        config = {k: v for k, v in super().get_config().items() if k not in ("amsgrad", "decay")}
-        return {**config, "schedule_decay": self.schedule_decay}
-
-
 # Keras's lower-case aliases.
 sgd, rmsprop, adagrad, adam = SGD, RMSprop, Adagrad, Adam
-adadelta, adamax, nadam = Adadelta, Adamax, Nadam
 
-_BY_NAME: dict[str, type[Optimizer]] = {"sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adam": Adam,
-                                        "adadelta": Adadelta, "adamax": Adamax, "nadam": Nadam}
+_BY_NAME: dict[str, type[Optimizer]] = {"sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adam": Adam}
+
+# Keras 2's Adadelta, Adamax and Nadam live in adaptive_optimizers.py (they build on the classes
+# above, and this file reads in 400 lines). Asking this module for one imports them then:
+# keras.optimizers.Nadam, from minikeras.optimizers import Adadelta, optimizers.get("adamax").
+_ADAPTIVE = {"adadelta": "Adadelta", "adamax": "Adamax", "nadam": "Nadam"}
+
+
+def __getattr__(name: str) -> Any:
+    if name.lower() in _ADAPTIVE:
+        from . import adaptive_optimizers  # not at the top: that module imports this one
+
+        return getattr(adaptive_optimizers, _ADAPTIVE[name.lower()])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
@@ -383,8 +332,12 @@ def serialize(optimizer: Optimizer) -> dict[str, Any]:
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Optimizer:
     name = config["class_name"]
     cls = objects.with_custom_objects(custom_objects).get(name) or _BY_NAME.get(name.lower())
+    if cls is None and name.lower() in _ADAPTIVE:
+        cls = __getattr__(name)
     if cls is None:
-        raise ValueError(f"Unknown optimizer: {name}. Known: {sorted(c.__name__ for c in _BY_NAME.values())}")
+        known = sorted([c.__name__ for c in _BY_NAME.values()] + list(_ADAPTIVE.values()))
+        hint = did_you_mean(name, _BY_NAME) or did_you_mean(name, _ADAPTIVE)  # "adma": adam first
+        raise ValueError(f"Unknown optimizer: {name}.{hint} Known: {known}")
     return cls.from_config(dict(config.get("config", {})))
 
 

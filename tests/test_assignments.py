@@ -7,7 +7,7 @@ file's time); each prints which ``minikeras`` it imported, so we know the copy w
 
 from __future__ import annotations
 
-import ast
+import json
 import os
 import re
 import subprocess
@@ -23,25 +23,9 @@ REPO = Path(__file__).resolve().parent.parent
 SOLUTION = REPO / "minikeras"
 GRADING = REPO / "tests" / "assignments"
 
-WHERE = {
-    "topo_sort": ("minikeras/graph/topo.py", "topo_sort"),
-    "tanh_backward": ("minikeras/graph/ops/nn.py", "Tanh.backward"),
-    "sigmoid_backward": ("minikeras/graph/ops/nn.py", "Sigmoid.backward"),
-    "layer_discovery": ("minikeras/engine/network.py", "Network._map_graph_network"),
-    "adam": ("minikeras/optimizers.py", "Adam.get_updates"),
-}
-TASKS = sorted(WHERE)
-
-
-def registered_markers() -> set[str]:
-    """The task names of ``TASKS`` in tests/assignments/conftest.py, read without importing it."""
-    tree = ast.parse((GRADING / "conftest.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign | ast.Assign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == "TASKS" for t in targets):
-                return set(ast.literal_eval(node.value))
-    raise AssertionError("tests/assignments/conftest.py defines no TASKS")
+# The tasks are declared once, by their markers in the solution; everything here reads them.
+TASKS = [t.name for t in find_tasks()]
+WHERE = {t.name: (t.path, t.function) for t in find_tasks()}
 
 
 # --- the markers in the solution -------------------------------------------------------------
@@ -49,12 +33,43 @@ def registered_markers() -> set[str]:
 
 def test_the_solution_marks_the_tasks_the_grading_tests_know() -> None:
     tasks = {t.name: t for t in find_tasks()}
-    assert {name: (t.path, t.function) for name, t in tasks.items()} == WHERE
-    assert set(tasks) == registered_markers()
-    assert all(t.written for t in tasks.values()) and unwritten() == []
+    assert len(tasks) >= 5 and all(t.written for t in tasks.values()) and unwritten() == []
     used = set(re.findall(r"mark\.task_(\w+)", "".join(
         p.read_text(encoding="utf-8") for p in GRADING.glob("test_*.py"))))
     assert used == set(tasks), "every task has grading tests, and every marker used is a task"
+    # the grading conftest registers one marker per task, from the same markers
+    out = subprocess.run([sys.executable, "-m", "pytest", "tests/assignments", "--markers", "-p",
+                          "no:cacheprovider"], cwd=REPO, capture_output=True, text=True, timeout=60).stdout
+    assert {m for m in re.findall(r"^@pytest\.mark\.task_(\w+):", out, re.M)} == set(tasks), out
+
+
+def test_tasks_come_in_dependency_order_topo_sort_first() -> None:
+    tasks = find_tasks()
+    assert tasks[0].name == "topo_sort" and tasks[0].after == ()
+    assert all(t.after == ("topo_sort",) for t in tasks[1:]), "every graph runs through topo_sort"
+    for i, t in enumerate(tasks):
+        assert set(t.after) <= {u.name for u in tasks[:i]}
+
+
+def test_marker_options_points_and_order() -> None:
+    source = ("def f():\n    # TASK late (2.5 points, after early): y\n    return 1\n    # END TASK\n\n\n"
+              "def g():\n    # TASK early: x\n    return 2\n    # END TASK\n")
+    (late, early) = parse_tasks(source)
+    assert (late.points, late.after, late.statement, early.points) == (2.5, ("early",), "y", 1.0)
+    with pytest.raises(AssignmentError, match="unknown task option 'soon'"):
+        parse_tasks("def f():\n    # TASK a (soon): x\n    return 1\n    # END TASK\n")
+
+
+def test_an_order_naming_an_unknown_task_or_a_cycle_is_an_error(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("def f():\n    # TASK a (after b): x\n    return 1\n    # END TASK\n")
+    with pytest.raises(AssignmentError, match=r"comes after unknown task\(s\) \['b'\]"):
+        find_tasks(package)
+    (package / "b.py").write_text("def g():\n    # TASK b (after a): x\n    return 1\n    # END TASK\n")
+    with pytest.raises(AssignmentError, match="cycle"):
+        find_tasks(package)
 
 
 # --- the student version ---------------------------------------------------------------------
@@ -84,7 +99,7 @@ def test_every_generated_file_compiles(student: Path) -> None:
 
 def test_only_the_marked_bodies_change(student: Path) -> None:
     solution_tasks = find_tasks()
-    assert sorted(t.name for t in unwritten(student / "minikeras")) == TASKS
+    assert [t.name for t in unwritten(student / "minikeras")] == TASKS
     for file in sorted(SOLUTION.rglob("*.py")):
         if "__pycache__" in file.parts:
             continue
@@ -277,3 +292,125 @@ def test_task_names_are_unique_across_files(tmp_path: Path) -> None:
     (package / "b.py").write_text(body)
     with pytest.raises(AssignmentError, match="marked twice: pkg/a.py:2 and pkg/b.py:2"):
         find_tasks(package)
+
+
+# --- the kit a student gets, and the grade ------------------------------------------------------
+
+
+def test_make_writes_a_kit_that_stands_on_its_own(tmp_path: Path) -> None:
+    yaml = pytest.importorskip("yaml")
+    out = tmp_path / "kit"
+    done = make(out, github_actions=True)
+    assert [t.name for t in done] == TASKS and TASKS[0] == "topo_sort"
+    readme = (out / "README.md").read_text()
+    rows = re.findall(r"^\| (\d+) \| `(\w+)` \|", readme, re.M)
+    assert [name for _, name in rows] == TASKS  # in dependency order
+    assert "`adam` runs code of `topo_sort`: write that first." in readme
+    assert "-m minikeras.assignments grade" in readme
+    requirements = (out / "requirements.txt").read_text().split()
+    assert {r.split(">=")[0] for r in requirements} >= {"numpy", "h5py", "pytest", "hypothesis"}
+    assert "--tb=short" in (out / "pytest.ini").read_text()
+    assert "__pycache__/" in (out / ".gitignore").read_text()
+    workflow = yaml.safe_load((out / ".github" / "workflows" / "classroom.yml").read_text())
+    steps = workflow["jobs"]["grade"]["steps"]
+    graded = [s for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-command-grader")]
+    assert [s["with"]["command"] for s in graded] == [f"python -m pytest -m task_{t}" for t in TASKS]
+    assert all(s["with"]["max-score"] == 1 for s in graded)
+    reporter = steps[-1]
+    assert reporter["with"]["runners"] == ",".join(s["id"] for s in graded)
+    assert set(reporter["env"]) == {s["id"].upper() + "_RESULTS" for s in graded}
+
+
+# Hand-written from each platform's documentation of its results file.
+GRADESCOPE_SCHEMA = {
+    "type": "object", "required": ["tests"],
+    "properties": {
+        "score": {"type": "number"}, "output": {"type": "string"},
+        "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
+        "tests": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["name", "score", "max_score", "output"],
+            "properties": {"name": {"type": "string"}, "score": {"type": "number"},
+                           "max_score": {"type": "number"}, "output": {"type": "string"},
+                           "status": {"enum": ["passed", "failed"]},
+                           "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]}},
+        }},
+    },
+}
+PRAIRIELEARN_SCHEMA = {
+    "type": "object", "required": ["gradable", "score"],
+    "properties": {
+        "gradable": {"type": "boolean"}, "score": {"type": "number", "minimum": 0, "maximum": 1},
+        "message": {"type": "string"}, "output": {"type": "string"},
+        "tests": {"type": "array", "items": {
+            "type": "object", "required": ["name", "points", "max_points"],
+            "properties": {"name": {"type": "string"}, "description": {"type": "string"},
+                           "points": {"type": "number"}, "max_points": {"type": "number"},
+                           "message": {"type": "string"}, "output": {"type": "string"}},
+        }},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
+    """A copy handing out sigmoid_backward and adam: adam unwritten, sigmoid half right; graded."""
+    out = tmp_path_factory.mktemp("graded") / "student"
+    make(out, tasks=["adam", "sigmoid_backward"])
+    nn = out / "minikeras" / "graph" / "ops" / "nn.py"
+    text = nn.read_text()
+    raise_line = next(line for line in text.splitlines() if "TASK sigmoid_backward:" in line and "raise" in line)
+    indent = raise_line[:len(raise_line) - len(raise_line.lstrip())]
+    nn.write_text(text.replace(raise_line, indent + "return [gy * self.y]  # forgot the (1 - y)"))
+    summary = out / "summary.md"
+    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary), "PYTHONPATH": str(out)}
+    run = subprocess.run([sys.executable, "-m", "minikeras.assignments", "grade", "--gradescope",
+                          "gs/results.json", "--prairielearn", "pl/results.json", "--classroom"],
+                         cwd=out, env=env, capture_output=True, text=True, timeout=600)
+    return out, run.returncode, run.stdout + run.stderr
+
+
+def test_grade_scores_each_task_on_the_terminal(graded: tuple[Path, int, str]) -> None:
+    _, status, output = graded
+    assert status == 1, output  # not every task has full marks
+    lines = {line.split()[0]: line.split() for line in output.splitlines() if line.strip()}
+    assert lines["adam"][1:] == ["0", "/", "10", "0", "/", "1"], output
+    sigmoid = lines["sigmoid_backward"]
+    assert 0 < int(sigmoid[1]) < int(sigmoid[3]), output  # partial marks: some tests pass
+    assert "topo_sort" not in lines and "tanh_backward" not in lines  # not handed out in this copy
+
+
+def test_grade_writes_gradescope_results(graded: tuple[Path, int, str]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    out, _, output = graded
+    results = json.loads((out / "gs" / "results.json").read_text())
+    jsonschema.validate(results, GRADESCOPE_SCHEMA)
+    tests = {t["name"].split()[0]: t for t in results["tests"]}
+    assert list(tests) == ["sigmoid_backward", "adam"]
+    assert tests["adam"]["score"] == 0 and "NotImplementedError" in tests["adam"]["output"] + output
+    assert 0 < tests["sigmoid_backward"]["score"] < tests["sigmoid_backward"]["max_score"] == 1
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+    assert "task adam is not written yet" in tests["adam"]["output"]
+
+
+def test_grade_writes_prairielearn_results(graded: tuple[Path, int, str]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    out, _, _ = graded
+    results = json.loads((out / "pl" / "results.json").read_text())
+    jsonschema.validate(results, PRAIRIELEARN_SCHEMA)
+    points = sum(t["points"] for t in results["tests"])
+    assert 0 < results["score"] < 1 and results["score"] == pytest.approx(points / 2, abs=1e-4)
+
+
+def test_grade_writes_a_github_step_summary(graded: tuple[Path, int, str]) -> None:
+    out, _, _ = graded
+    summary = (out / "summary.md").read_text()
+    assert re.search(r"^\| `adam` \| Adam\.get_updates \| 0 / 10 \| 0 / 1 \|$", summary, re.M), summary
+    assert "| **total** |" in summary
+
+
+def test_grade_in_the_repository_grades_the_solution(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["grade", "--root", str(REPO), "--tasks", "tanh_backward"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^tanh_backward\s+(\d+) / \1\s+1 / 1", out, re.M), out
+    assert main(["grade", "--root", str(REPO), "--tasks", "nope"]) == 2
+    assert "unknown task(s) ['nope']" in capsys.readouterr().err

@@ -777,7 +777,7 @@ def test_broadcasting_ops_donate_only_when_the_shape_is_known_to_fit():
     np.testing.assert_array_equal(out, np.ones((4, 3)))
 
 
-# --- plans too long to compile run as a loop, with the same results -------------------
+# --- long plans: a loop on the first run, then compiled in pieces, same results --------------
 
 
 def _mixed_plan():
@@ -791,28 +791,37 @@ def _mixed_plan():
     return v, x, plan
 
 
-def test_a_plan_past_the_compile_limit_runs_as_a_loop_with_the_same_results(monkeypatch):
+def test_a_plan_past_the_compile_limit_runs_a_loop_then_compiled_pieces_with_the_same_results(monkeypatch):
     value = np.arange(6.0).reshape(2, 3) / 4
     v, x, plan = _mixed_plan()
-    compiled = plan.run({x: value}) + [v.get_value()]
+    whole = [plan.run({x: value}) + [v.get_value()] for _ in range(3)]
     mg.reset_default_graph()
-    monkeypatch.setattr(compile_pass, "COMPILE_LIMIT", 0)
+    monkeypatch.setattr(compile_pass, "COMPILE_LIMIT", 2)
     v, x, plan = _mixed_plan()
-    assert plan.compiled.run == plan.compiled._loop
+    assert len(plan.compiled.chunks) == 5 and plan.compiled.run == plan.compiled._loop  # 10 steps
     assert any(k >= 0 for k in plan.compiled.into)
     looped = plan.run({x: value}) + [v.get_value()]
-    for a, b in zip(compiled, looped):
-        np.testing.assert_array_equal(a, b)
-    assert "np.exp" in plan.source  # still written out, for reading
+    assert plan.compiled.run == plan.compiled._compile_and_run  # the second run compiles
+    pieces = [looped] + [plan.run({x: value}) + [v.get_value()] for _ in range(2)]
+    assert "run_4" in plan.compiled.codes.values()
+    for expected, got in zip(whole, pieces):
+        for a, b in zip(expected, got):
+            np.testing.assert_array_equal(a, b)
+    assert "def run_0(vals)" in plan.source and "def run_4(vals)" in plan.source
+    assert "np.exp" in plan.source
 
 
-def test_an_error_in_a_looped_plan_names_the_op_and_shapes(monkeypatch):
-    monkeypatch.setattr(compile_pass, "COMPILE_LIMIT", 0)
+@pytest.mark.parametrize("runs_before", [0, 1, 2])
+def test_an_error_in_a_long_plan_names_the_op_and_shapes(monkeypatch, runs_before):
+    monkeypatch.setattr(compile_pass, "COMPILE_LIMIT", 1)
     w = mg.variable(np.ones((3, 2)), name="w")
     x = mg.placeholder((None, None), name="x")
     with mg.name_scope("dense_1"):
-        out = mg.matmul(x, w)
+        out = mg.relu(mg.matmul(mg.exp(x), w))
+    plan = mg.Plan([out], feeds=[x])
+    for _ in range(runs_before):
+        plan.run({x: np.ones((2, 3))})
     with pytest.raises(ValueError) as info:
-        mg.Plan([out], feeds=[x]).run({x: np.ones((2, 4))})
+        plan.run({x: np.ones((2, 4))})
     notes = " ".join(getattr(info.value, "__notes__", []))
-    assert "dense_1/MatMul" in notes and "x:0: (2, 4)" in notes and "w:0: (3, 2)" in notes
+    assert "dense_1/MatMul" in notes and "dense_1/Exp:0: (2, 4)" in notes and "w:0: (3, 2)" in notes

@@ -1,8 +1,8 @@
 """Interop with real Keras 3: files written by minikeras load in ``keras.models.load_model`` and
 predict the same numbers (and train on); ``.h5`` files saved by Keras 3 load in minikeras.
 
-Needs the ``interop`` extra (``keras`` and a backend: ``torch==2.13.0``, a CPU build). Keras 3
-picks its backend from ``KERAS_BACKEND`` at import; this module sets ``torch`` unless another
+Needs the ``interop`` extra (``keras`` and its lightest backend, a CPU-only ``jax``). Keras 3
+picks its backend from ``KERAS_BACKEND`` at import; this module sets ``jax`` unless another
 is given. Skipped, with the reason, when keras is not installed.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
-keras = pytest.importorskip("keras", reason="the interop extra (keras, torch) is not installed")
+os.environ.setdefault("KERAS_BACKEND", "jax")
+keras = pytest.importorskip("keras", reason="the interop extra (keras, jax) is not installed")
 
 from minikeras import backend as K  # noqa: E402
 from minikeras import layers, saving  # noqa: E402
@@ -25,10 +25,10 @@ from minikeras.models import Model, Sequential  # noqa: E402
 from minikeras.optimizers import SGD, Adam  # noqa: E402
 
 pytestmark = [pytest.mark.interop,
-              # Keras's torch backend and NumPy 2 disagree about __array__(copy=...): not ours.
+              # Keras's backends and NumPy 2 disagree about __array__(copy=...): not ours.
               pytest.mark.filterwarnings("ignore::DeprecationWarning:keras.*")]
 
-ATOL = 1e-5  # float32 arithmetic in another order (torch kernels vs NumPy)
+ATOL = 1e-5  # float32 arithmetic in another order (XLA kernels vs NumPy)
 
 
 SEED = 7  # NumPy's global seed for each test (tests/conftest.py)

@@ -1,4 +1,5 @@
-"""The seed questions (shared/seeds/000-004), their snippets run with keras -> minikeras.
+"""The questions that started minikeras (numbered 000-004 below), their snippets run with
+keras -> minikeras.
 
 Only what cannot exist here is replaced: ``load_model('models.hdf5')`` and pretrained
 networks become small models built in the test, images become arrays. Every number is

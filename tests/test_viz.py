@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 import minikeras as keras
 from minikeras import backend as K
+from minikeras import graph as G
 from minikeras.layers import Dense, Input
 from minikeras.utils import plot_model
 from minikeras.viz import plot_graph, render
@@ -191,3 +194,58 @@ def test_graphviz_methods_work_without_system_graphviz(no_system_dot: None, tmp_
     assert (tmp_path / "s.svg").read_text().startswith("<?xml")
     picture.save("plain", directory=str(tmp_path))
     assert (tmp_path / "plain").read_text() == picture.source
+
+
+# --- readable pictures of training ---------------------------------------------------------------
+
+
+def _adam_step() -> tuple[Any, Any]:
+    from minikeras.layers import Dense
+    from minikeras.models import Sequential
+
+    model = Sequential([Dense(8, activation="relu", input_shape=(4,)), Dense(3, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", metrics=["acc"])
+    return model, model._make_train_function()
+
+
+def test_optimizer_updates_live_under_its_scope_one_scope_per_variable() -> None:
+    model, step = _adam_step()
+    update_ops = [op for op in step.plan.ops if op.type in ("Assign", "AssignAdd")]
+    assert update_ops and all(op.name.startswith("Adam/") for op in update_ops)
+    for w in model.trainable_weights:  # m, v and the weight itself, in the weight's own scope
+        scope = "Adam/update_" + w.name.split(":")[0].replace("/", "_") + "/"
+        assert sum(op.name.startswith(scope) and op.type == "Assign" for op in step.plan.ops) == 3, scope
+    assert not any(op.name.startswith("Adam/") for op in step.plan.ops if "gradients/" in op.name)
+
+
+def test_collapse_folds_a_whole_update_or_the_whole_optimizer() -> None:
+    _, step = _adam_step()
+    one = plot_graph(step, collapse=["Adam/update_dense_1_kernel"], max_nodes=None).source
+    assert re.search(r'"Adam/update_dense_1_kernel" \[fillcolor="#dbe8f7", label="Adam/update_dense_1_kernel\\n'
+                     r'\(\d+ ops, collapsed\)', one)
+    assert '"Adam/update_dense_1_kernel/' not in one and '"Adam/update_dense_2_kernel/' in one
+    whole = plot_graph(step, collapse=["Adam"]).source
+    assert '"Adam" [' in whole and '"Adam/' not in whole
+
+
+def test_plot_graph_folds_big_graphs_by_default_and_says_what_it_folded() -> None:
+    _, step = _adam_step()
+    n = len(G.topo_sort(list(step.outputs) + [t for _, t in step.plan.updates]))
+    assert n > 100
+    dot = plot_graph(step).source
+    note = re.search(r'label="(\d+) ops, more than max_nodes=60: folded ([^"]*)"', dot)
+    assert note and note.group(2).startswith("Adam (") and "max_nodes=None) draws every op" in dot
+    boxes = set(re.findall(r'^\s+"([^"]+)" \[', dot, re.M)) - {n for n in re.findall(r'"(legend[^"]*)"', dot)}
+    assert len(boxes) <= 60
+    assert "folded" not in plot_graph(step, max_nodes=None).source  # every op, no note
+    assert "folded" not in plot_graph(step, collapse=["training"]).source  # the user chose
+
+
+def test_the_legend_is_one_row_beside_a_small_graph() -> None:
+    x = K.placeholder(shape=(2,), name="x")
+    small = plot_graph(K.exp(x)).source
+    legend = small[small.index("cluster_legend"):]
+    assert "rank=same" in legend and "style=invis" not in legend
+    _, step = _adam_step()
+    big = plot_graph(step).source
+    assert "rank=same" not in big[big.index("cluster_legend"):]

@@ -9,6 +9,11 @@ indentation::
         ...the solution...
         # END TASK
 
+The marker may carry options in parentheses: points (default 1) and the tasks whose code this
+one's tests run (listed first, and graded first)::
+
+    # TASK adam (2 points, after topo_sort): build Keras 2's Adam step; return the updates
+
 Markers are read with ``tokenize`` (so text in strings, such as this docstring, is never
 taken for one) and checked against ``ast``: a pair that does not enclose exactly one
 function's body is an error, so the generated file always keeps a valid function.
@@ -18,20 +23,28 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
 import shutil
 import tokenize
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 __all__ = ["AssignmentError", "Task", "find_tasks", "make", "parse_tasks", "skeleton", "unwritten"]
 
-_TASK = re.compile(r"# TASK (?P<name>[A-Za-z_]\w*): (?P<statement>\S.*?)\s*")
+_TASK = re.compile(r"# TASK (?P<name>[A-Za-z_]\w*)(?: \((?P<options>[^()]*)\))?: (?P<statement>\S.*?)\s*")
+_POINTS = re.compile(r"(?P<points>\d+(?:\.\d+)?) points?")
+_AFTER = re.compile(r"after (?P<names>[A-Za-z_]\w*(?:(?: and |, | )[A-Za-z_]\w*)*)")
 _END = "# END TASK"
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
-# Pins pytest's rootdir to OUTDIR: no ini file of an enclosing project is picked up.
-_PYTEST_INI = "[pytest]\naddopts = -ra --strict-markers\ntestpaths = tests\n"
+# Pins pytest's rootdir to OUTDIR: no ini file of an enclosing project is picked up. Short
+# tracebacks: a student reads the assertion's message, not the grading test's internals.
+_PYTEST_INI = "[pytest]\naddopts = -ra --strict-markers --tb=short\ntestpaths = tests\n"
+ASSIGNMENT_FILE = "assignment.json"
+_GITIGNORE = "__pycache__/\n*.pyc\n.pytest_cache/\n.hypothesis/\n.venv/\nresults.json\n"
+# What the copy needs to run and be graded (minikeras's own dependencies, pytest, hypothesis).
+_REQUIREMENTS = "numpy>=1.24\nh5py>=3.0\ngraphviz>=0.20\ngraphviz-pure>=0.2\npytest>=7.4\nhypothesis>=6.80\n"
 
 
 class AssignmentError(ValueError):
@@ -53,6 +66,8 @@ class Task:
     end: int
     indent: str
     body: str = field(default="", repr=False)
+    points: float = 1.0
+    after: tuple[str, ...] = ()
 
     @property
     def written(self) -> bool:
@@ -87,8 +102,12 @@ def parse_tasks(source: str, path: str = "<source>") -> list[Task]:
         raise AssignmentError(f"{path}: cannot parse the solution: {e}") from e
     lines = source.splitlines()
     functions = list(_functions(tree, ""))
-    return [_task(name, statement, path, start, end, lines, functions)
-            for name, statement, start, end in pairs]
+    tasks = []
+    for name, options, statement, start, end in pairs:
+        task = _task(name, statement, path, start, end, lines, functions)
+        points, after = _options(options, f"{path}:{start}")
+        tasks.append(replace(task, points=points, after=after))
+    return tasks
 
 
 def skeleton(source: str, names: Collection[str] | None = None, path: str = "<source>") -> str:
@@ -112,9 +131,12 @@ def skeleton(source: str, names: Collection[str] | None = None, path: str = "<so
 
 
 def find_tasks(package: Path | str | None = None) -> list[Task]:
-    """Every task marked in ``package`` (default: the installed ``minikeras``), sorted by path.
+    """Every task marked in ``package`` (default: the installed ``minikeras``), in dependency
+    order: each task after the tasks it names with ``after``, otherwise by path.
 
     ``Task.path`` is relative to the package's parent, e.g. ``minikeras/graph/topo.py``.
+    This is the one list of tasks: the grading tests, the kit's README and workflow, and
+    ``grade`` all read it.
     """
     root = _package_dir(package)
     tasks: list[Task] = []
@@ -133,7 +155,7 @@ def find_tasks(package: Path | str | None = None) -> list[Task]:
                 f"{task.path}:{task.start}; task names must be unique (they name pytest markers)"
             )
         seen[task.name] = task
-    return tasks
+    return _dependency_order(tasks)
 
 
 def unwritten(package: Path | str | None = None) -> list[Task]:
@@ -142,13 +164,15 @@ def unwritten(package: Path | str | None = None) -> list[Task]:
 
 
 def make(outdir: Path | str, tasks: Iterable[str] | None = None, package: Path | str | None = None,
-         tests: Path | str | None = None) -> list[Task]:
-    """Write the student version to ``outdir``; return the tasks replaced.
+         tests: Path | str | None = None, github_actions: bool = False) -> list[Task]:
+    """Write the student version to ``outdir``; return the tasks replaced, in dependency order.
 
     ``outdir`` gets a copy of ``package`` with the bodies of ``tasks`` (all by default)
     replaced, the grading tests ``tests`` (default: ``tests/assignments`` next to the
-    package) in ``outdir/tests/assignments``, and a ``pytest.ini``. Tasks not selected keep
-    their solution. ``outdir`` must not exist or be empty.
+    package) in ``outdir/tests/assignments``, a ``README.md`` for students, a
+    ``requirements.txt``, a ``pytest.ini`` and a ``.gitignore``; with ``github_actions``, a
+    GitHub Classroom workflow with one graded step per task. Tasks not selected keep their
+    solution. ``outdir`` must not exist or be empty.
     """
     root = _package_dir(package)
     tests_dir = root.parent / "tests" / "assignments" if tests is None else Path(tests)
@@ -172,7 +196,99 @@ def make(outdir: Path | str, tasks: Iterable[str] | None = None, package: Path |
         target.write_text(skeleton(target.read_text(encoding="utf-8"), names, path), encoding="utf-8")
     shutil.copytree(tests_dir, out / "tests" / "assignments", ignore=_IGNORE)
     (out / "pytest.ini").write_text(_PYTEST_INI, encoding="utf-8")
+    (out / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
+    (out / "requirements.txt").write_text(_REQUIREMENTS, encoding="utf-8")
+    (out / "README.md").write_text(student_readme(selected), encoding="utf-8")
+    # Which tasks this copy hands out: grade scores these (the others keep their solution).
+    (out / ASSIGNMENT_FILE).write_text(json.dumps({"tasks": [t.name for t in selected]}) + "\n",
+                                       encoding="utf-8")
+    if github_actions:
+        workflow = out / ".github" / "workflows" / "classroom.yml"
+        workflow.parent.mkdir(parents=True)
+        workflow.write_text(classroom_workflow(selected), encoding="utf-8")
     return selected
+
+
+def student_readme(tasks: Sequence[Task]) -> str:
+    """The student's instructions: set up, the tasks in the order to write them, how to check."""
+    rows = "\n".join(
+        f"| {i} | `{t.name}` | `{t.path}`, `{t.function}` | {t.statement} | {t.points:g} |"
+        for i, t in enumerate(tasks, 1))
+    given = {t.name for t in tasks}
+    needs = "".join(f"\n- `{t.name}` runs code of {', '.join(f'`{n}`' for n in t.after if n in given)}: "
+                    "write that first." for t in tasks if given.intersection(t.after))
+    return f"""# minikeras: your assignment
+
+This is minikeras, Keras 2's graph machinery on NumPy, with some function bodies taken out.
+Each one now raises `NotImplementedError` with what to write; the markers `# TASK` and
+`# END TASK` around it show where. Write the code between them; change nothing else.
+
+## Set up (once)
+
+```sh
+python3 -m venv .venv && .venv/bin/pip install -r requirements.txt
+```
+
+## The tasks, in the order to write them
+
+| # | task | where | what to write | points |
+|---|---|---|---|---|
+{rows}
+{needs}
+
+## Check your work
+
+```sh
+.venv/bin/python -m pytest -m task_{tasks[0].name}          # the tests of one task
+.venv/bin/python -m pytest                            # every task
+.venv/bin/python -m minikeras.assignments grade       # the score, task by task
+```
+
+Run these from this folder, so that Python imports this copy of minikeras. A failing test
+says what it expected, what it got, and often a hint. A task's score is its points times the
+share of its tests that pass.
+"""
+
+
+def classroom_workflow(tasks: Sequence[Task]) -> str:
+    """A GitHub Classroom autograding workflow: one graded step per task, then the reporter."""
+    steps = "".join(f"""    - name: {t.name}
+      id: {t.name.replace("_", "-")}
+      uses: classroom-resources/autograding-command-grader@v1
+      with:
+        test-name: {t.name}
+        setup-command: pip install -q -r requirements.txt
+        command: python -m pytest -m task_{t.name}
+        timeout: 10
+        max-score: {t.points:g}
+""" for t in tasks)
+    ids = [t.name.replace("_", "-") for t in tasks]  # step ids: the reporter reads <ID>_RESULTS
+    env = "".join(f"        {i.upper()}_RESULTS: \"${{{{steps.{i}.outputs.result}}}}\"\n" for i in ids)
+    runners = ",".join(ids)
+    return f"""name: Autograding
+on: [push, workflow_dispatch, repository_dispatch]
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  grade:
+    runs-on: ubuntu-latest
+    if: github.actor != 'github-classroom[bot]'
+    steps:
+    - uses: actions/checkout@v4
+    - uses: actions/setup-python@v5
+      with:
+        python-version: "3.11"
+{steps}    - name: Summary
+      if: always()
+      run: python -m minikeras.assignments grade --classroom
+    - name: Autograding reporter
+      uses: classroom-resources/autograding-grading-reporter@v1
+      env:
+{env}      with:
+        runners: {runners}
+"""
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -198,10 +314,48 @@ def _select(known: list[Task], names: Iterable[str] | None) -> list[Task]:
     return [t for t in known if t.name in wanted]
 
 
-def _marker_pairs(source: str, path: str) -> list[tuple[str, str, int, int]]:
-    """``(name, statement, start, end)`` for each marker pair, from the comment tokens."""
-    pairs: list[tuple[str, str, int, int]] = []
-    open_: tuple[str, str, int, int] | None = None  # name, statement, line, column
+def _options(text: str | None, where: str) -> tuple[float, tuple[str, ...]]:
+    """``(points, after)`` from a marker's parenthesised options, e.g. ``2 points, after topo_sort``."""
+    points = 1.0
+    after: tuple[str, ...] = ()
+    for item in (text or "").split(","):
+        item = item.strip()
+        if (m := _POINTS.fullmatch(item)) is not None:
+            points = float(m["points"])
+        elif (m := _AFTER.fullmatch(item)) is not None:
+            after += tuple(n for n in re.split(r",? and |, | ", m["names"]) if n)
+        elif item or text is not None:
+            raise AssignmentError(
+                f"{where}: unknown task option {item!r}; options are 'N points' and 'after <task>', "
+                "e.g. '# TASK adam (2 points, after topo_sort): ...'"
+            )
+    return points, after
+
+
+def _dependency_order(tasks: list[Task]) -> list[Task]:
+    """``tasks`` with each after the tasks it names in ``after`` (stable otherwise)."""
+    by_name = {t.name: t for t in tasks}
+    for t in tasks:
+        unknown = [n for n in t.after if n not in by_name]
+        if unknown:
+            raise AssignmentError(f"{t.path}:{t.start}: task {t.name!r} comes after unknown task(s) "
+                                  f"{unknown}; the tasks are: {', '.join(by_name)}")
+    done: list[Task] = []
+    placed: set[str] = set()
+    while len(done) < len(tasks):
+        ready = [t for t in tasks if t.name not in placed and placed.issuperset(t.after)]
+        if not ready:
+            stuck = [t.name for t in tasks if t.name not in placed]
+            raise AssignmentError(f"tasks {stuck} come after each other in a cycle; break it")
+        done.append(ready[0])
+        placed.add(ready[0].name)
+    return done
+
+
+def _marker_pairs(source: str, path: str) -> list[tuple[str, str | None, str, int, int]]:
+    """``(name, options, statement, start, end)`` for each marker pair, from the comment tokens."""
+    pairs: list[tuple[str, str | None, str, int, int]] = []
+    open_: tuple[str, str | None, str, int, int] | None = None  # name, options, statement, line, col
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError) as e:
@@ -219,28 +373,29 @@ def _marker_pairs(source: str, path: str) -> list[tuple[str, str, int, int]]:
         if is_end:
             if open_ is None:
                 raise AssignmentError(f"{where}: '# END TASK' without a '# TASK <name>: ...' above it")
-            if col != open_[3]:
+            if col != open_[4]:
                 raise AssignmentError(
                     f"{where}: '# END TASK' is indented {col} columns but its '# TASK {open_[0]}' "
-                    f"(line {open_[2]}) {open_[3]}; both belong at the body's indentation"
+                    f"(line {open_[3]}) {open_[4]}; both belong at the body's indentation"
                 )
-            pairs.append((open_[0], open_[1], open_[2], line))
+            pairs.append((open_[0], open_[1], open_[2], open_[3], line))
             open_ = None
             continue
         match = _TASK.fullmatch(text)
         if match is None:
             raise AssignmentError(
                 f"{where}: malformed marker {text!r}; write '# TASK <name>: <statement>' "
-                "(a Python identifier, a colon, a one-line statement)"
+                "(a Python identifier, optionally '(N points, after <task>)', a colon, a one-line "
+                "statement)"
             )
         if open_ is not None:
             raise AssignmentError(
-                f"{where}: task {match['name']!r} starts inside task {open_[0]!r} (line {open_[2]}); "
+                f"{where}: task {match['name']!r} starts inside task {open_[0]!r} (line {open_[3]}); "
                 "tasks cannot nest: close it with '# END TASK' first"
             )
-        open_ = (match["name"], match["statement"], line, col)
+        open_ = (match["name"], match["options"], match["statement"], line, col)
     if open_ is not None:
-        raise AssignmentError(f"{path}:{open_[2]}: task {open_[0]!r} has no '# END TASK'")
+        raise AssignmentError(f"{path}:{open_[3]}: task {open_[0]!r} has no '# END TASK'")
     return pairs
 
 

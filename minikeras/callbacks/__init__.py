@@ -14,6 +14,7 @@ from .base import (
     ModelCheckpoint,
     Progbar,
     ProgbarLogger,
+    in_jupyter,
 )
 from .names import MetricLogs, other_spelling
 from .schedules import LearningRateScheduler, ReduceLROnPlateau
@@ -33,5 +34,6 @@ __all__ = [
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "TerminateOnNaN",
+    "in_jupyter",
     "other_spelling",
 ]

@@ -70,11 +70,22 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
 
+def in_jupyter() -> bool:
+    """True when this code runs in a Jupyter kernel, which shows rich output and redraws a line.
+
+    Keras checks ``"ipykernel" in sys.modules``; that is also true in any process that merely
+    imported it (a notebook runner), so the running IPython shell is asked for its kernel.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 class Progbar:
     """Keras's progress bar: ``32/100 [=========>....................] - ETA: 1s - loss: 0.5``.
 
-    On a terminal the line is redrawn in place; elsewhere (a log, CI) only the finished
-    line is printed, so logs stay readable.
+    On a terminal or in Jupyter (see ``in_jupyter``) the line is redrawn in place; elsewhere (a
+    log, CI) only the finished line is printed, so logs stay readable.
     """
 
     def __init__(self, target: int, width: int = 30, stream: Any = None) -> None:
@@ -82,7 +93,7 @@ class Progbar:
         self.width = width
         self.stream = stream or sys.stdout
         self.start = time.time()
-        self.dynamic = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.dynamic = (hasattr(self.stream, "isatty") and self.stream.isatty()) or in_jupyter()
 
     def line(self, current: int, values: dict[str, float], finished: bool) -> str:
         digits = len(str(self.target))

@@ -8,7 +8,7 @@ layer, orders them by depth (inputs first) and checks the graph is complete.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,11 +24,8 @@ from .summary import print_summary
 
 
 def _dedupe(xs: list[Any]) -> list[Any]:
-    seen: list[Any] = []
-    for x in xs:
-        if not any(x is y for y in seen):
-            seen.append(x)
-    return seen
+    """``xs`` without repeats, in order (by identity: a shared layer's weights count once)."""
+    return list({id(x): x for x in xs}.values())
 
 
 class Network(Layer):
@@ -99,30 +96,35 @@ class Network(Layer):
 
     def _map_graph_network(self) -> None:
         """Find the nodes and layers between inputs and outputs, ordered by depth."""
-        # TASK layer_discovery: fill _network_nodes, _nodes_by_depth, _layers_by_depth and _layers (by depth)
+        # TASK layer_discovery (after topo_sort): fill _network_nodes, _nodes_by_depth, _layers(_by_depth)
+        # Nodes in post-order (each after the nodes making its inputs), by an iterative
+        # depth-first walk back from the outputs: a chain of 5,000 layers is no recursion.
         order: list[Node] = []
         layer_indices: dict[Layer, int] = {}
         self._network_nodes: set[str] = set()
-
-        def visit(layer: Layer, node_index: int, tensor: Tensor, in_progress: set[Node],
-                  finished: set[Node]) -> None:
-            node = layer._inbound_nodes[node_index]
-            if node in in_progress:
-                raise ValueError(f'The tensor {tensor} at layer "{layer.name}" is part of a cycle.')
-            if node in finished:
-                return
-            self._network_nodes.add(f"{layer.name}_ib-{node_index}")
-            layer_indices.setdefault(layer, len(layer_indices))
-            in_progress.add(node)
-            for x, inbound, index in zip(node.input_tensors, node.inbound_layers, node.node_indices):
-                visit(inbound, index, x, in_progress, finished)
-            in_progress.remove(node)
-            finished.add(node)
-            order.append(node)
-
+        finished: set[Node] = set()
         for y in self.outputs:
             layer, node_index, _ = y._keras_history
-            visit(layer, node_index, y, set(), set())
+            stack = [(layer, node_index, y, 0)]
+            in_progress: set[Node] = set()
+            while stack:
+                layer, node_index, tensor, i = stack.pop()
+                node = layer._inbound_nodes[node_index]
+                if i == 0:
+                    if node in finished:
+                        continue
+                    if node in in_progress:
+                        raise ValueError(f'The tensor {tensor} at layer "{layer.name}" is part of a cycle.')
+                    in_progress.add(node)
+                    self._network_nodes.add(f"{layer.name}_ib-{node_index}")
+                    layer_indices.setdefault(layer, len(layer_indices))
+                if i < len(node.inbound_layers):  # visit input i, then come back for i + 1
+                    stack.append((layer, node_index, tensor, i + 1))
+                    stack.append((node.inbound_layers[i], node.node_indices[i], node.input_tensors[i], 0))
+                else:
+                    in_progress.discard(node)
+                    finished.add(node)
+                    order.append(node)
 
         node_depth: dict[Node, int] = {}
         layer_depth: dict[Layer, int] = {}
@@ -143,26 +145,26 @@ class Network(Layer):
         for depth in sorted(self._layers_by_depth, reverse=True):
             self._layers.extend(sorted(self._layers_by_depth[depth], key=layer_indices.__getitem__))
 
-        computable = list(self.inputs)
+        computable = set(self.inputs)  # tensors hash by identity
         done: list[str] = []
         for depth in sorted(self._nodes_by_depth, reverse=True):
             for node in self._nodes_by_depth[depth]:
                 for x in node.input_tensors:
-                    if not any(x is c for c in computable):
+                    if x not in computable:
                         raise ValueError(
                             f"Graph disconnected: cannot obtain value for tensor {x} at layer "
                             f'"{node.outbound_layer.name}". The following previous layers were '
                             f"accessed without issue: {done}. Add the Input it comes from to "
                             "the model's inputs."
                         )
-                computable.extend(node.output_tensors)
+                computable.update(node.output_tensors)
                 done.append(node.outbound_layer.name)
 
-        names = [layer.name for layer in self._layers]
-        for name in names:
-            if names.count(name) != 1:
+        counts = Counter(layer.name for layer in self._layers)
+        for name, count in counts.items():
+            if count != 1:
                 raise ValueError(
-                    f'The name "{name}" is used {names.count(name)} times in the model. All layer '
+                    f'The name "{name}" is used {count} times in the model. All layer '
                     "names should be unique."
                 )
         # END TASK

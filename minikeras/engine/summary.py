@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -85,3 +86,29 @@ def print_summary(model: Any, line_length: int | None = None,
     print_fn(f"Trainable params: {trainable:,}")
     print_fn(f"Non-trainable params: {non_trainable:,}")
     print_fn("_" * line_length)
+
+
+def summary_html(model: Any) -> str:
+    """``model.summary()`` as an HTML table: what a notebook shows for a model on its own."""
+    sequential_like = _is_sequential_like(model)
+    relevant = [node for nodes in model._nodes_by_depth.values() for node in nodes]
+    header = ["Layer (type)", "Output Shape", "Param #"] + ([] if sequential_like else ["Connected to"])
+    rows = []
+    for layer in model.layers:
+        cells = [f"{layer.name} ({type(layer).__name__})", str(_output_shape(layer)),
+                 f"{layer.count_params():,}"]
+        if not sequential_like:
+            cells.append("<br>".join(
+                html.escape(f"{inbound.name}[{node_index}][{tensor_index}]")
+                for node in layer._inbound_nodes if node in relevant
+                for inbound, node_index, tensor_index in zip(node.inbound_layers, node.node_indices,
+                                                             node.tensor_indices)))
+        rows.append("<tr>" + "".join(
+            f"<td>{c if i == 3 else html.escape(c)}</td>" for i, c in enumerate(cells)) + "</tr>")
+    trainable = sum(K.count_params(w) for w in model.trainable_weights)
+    non_trainable = sum(K.count_params(w) for w in model.non_trainable_weights)
+    head = "".join(f"<th style='text-align:left'>{h}</th>" for h in header)
+    return (f"<p><b>Model: {html.escape(model.name)}</b></p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"<p>Total params: {trainable + non_trainable:,}<br>Trainable params: {trainable:,}<br>"
+            f"Non-trainable params: {non_trainable:,}</p>")

@@ -24,8 +24,8 @@ from .ops.state import Assign
 if TYPE_CHECKING:
     from .plan import Plan
 
-#: A plan with more steps than this runs as a loop over its steps instead of compiled
-#: source: Python's compiler takes ~15 us a line, too long for ten thousand scalar ops.
+#: Steps per compiled function: Python's compiler takes ~15 us a line, and a longer plan is
+#: compiled in pieces of this many steps, on its second run.
 COMPILE_LIMIT = 2_000
 
 _OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.divide: "/"}
@@ -48,14 +48,23 @@ class CompiledPlan:
         self.into = self._donations(made)
         self._copies(plan, made)
         self.calls: list[Callable[..., Any]] = [step.op.kernel() or step.op.forward for step in self.steps]
-        self.line_of_step: dict[int, int] = {}
-        self.source = self._write()
-        if len(self.steps) > COMPILE_LIMIT:
-            self.run: Callable[[list[Any]], None] = self._loop
-            return
+        # Past COMPILE_LIMIT steps the source is cut into functions of that many steps each,
+        # compiled on the second run: a plan run once (K.eval) never pays for compiling.
+        n, limit = len(self.steps), COMPILE_LIMIT
+        self.chunks = [(a, min(a + limit, n)) for a in range(0, n, limit)] or [(0, 0)]
+        self.line_of_step: dict[tuple[str, int], int] = {}
+        parts = [self._write(a, b, "run" if len(self.chunks) == 1 else f"run_{j}")
+                 for j, (a, b) in enumerate(self.chunks)]
+        if len(self.chunks) > 1:
+            parts.append("def run(vals):\n" + "".join(f"    run_{j}(vals)\n" for j in range(len(parts))))
+        self.source = "".join(parts)
+        self.run: Callable[[list[Any]], None] = self._compiled() if len(self.chunks) == 1 else self._loop
+
+    def _compiled(self) -> Callable[[list[Any]], None]:
         namespace: dict[str, Any] = {"np": np, **{f"f{k}": fn for k, fn in enumerate(self.calls)}}
         exec(compile(self.source, "<plan>", "exec"), namespace)  # our own source, written above
-        self.run = namespace["run"]
+        self.codes = {namespace[name].__code__: name for name in namespace if name.startswith("run")}
+        return namespace["run"]
 
     def _donations(self, made: set[int]) -> list[int]:
         """Per step, an input slot the op may overwrite with its result, or -1: one the plan
@@ -87,18 +96,23 @@ class CompiledPlan:
             taken.add(origin(s))
         self.fetch_copies = [origin(s) not in made or origin(s) in taken for s in plan.fetch_slots]
 
-    def _write(self) -> str:
-        """The source: the inputs read from ``vals``, one line per step, results written back."""
-        lines = ["def run(vals):"]
-        produced = {step.out for step in self.steps}
-        read = sorted({i for step in self.steps for i in step.inputs} - produced)
+    def _write(self, first: int, last: int, name: str) -> str:
+        """The source of steps ``first`` to ``last``: their inputs read from ``vals``, one line
+        per step, the results a later step or the caller needs written back."""
+        steps = self.steps[first:last]
+        lines = [f"def {name}(vals):"]
+        produced = {step.out for step in steps}
+        read = sorted({i for step in steps for i in step.inputs} - produced)
         lines += [f"    v{s} = vals[{s}]  # {self.names[s]}" for s in read]
-        for k, step in enumerate(self.steps):
-            self.line_of_step[len(lines) + 1] = k
+        freed = {s for step in steps for s in step.free}
+        if first > 0 or last < len(self.steps):  # let go of the list's reference too
+            lines += [f"    vals[{s}] = None" for s in read if s in freed]
+        for k in range(first, last):
+            step = self.steps[k]
+            self.line_of_step[name, len(lines) + 1] = k
             lines.append(f"    v{step.out} = {self._expression(k)}  # {step.op.type} {self.names[step.out]}")
             if step.free:
                 lines.append(f"    del {', '.join(f'v{s}' for s in step.free)}")
-        freed = {s for step in self.steps for s in step.free}
         lines += [f"    vals[{s}] = v{s}" for s in sorted(produced - freed)]
         lines.append("    return")  # a plan may have no steps at all
         return "\n".join(lines) + "\n"
@@ -115,7 +129,7 @@ class CompiledPlan:
         return f"{name}({', '.join(args)})"
 
     def _loop(self, vals: list[Any]) -> None:
-        """What the source does, for a plan too long to compile: one step at a time."""
+        """What the source does, one step at a time: a long plan's first run (then compiled)."""
         for k, (step, fn) in enumerate(zip(self.steps, self.calls)):
             args = [vals[i] for i in step.inputs]
             if self.into[k] >= 0:
@@ -124,21 +138,32 @@ class CompiledPlan:
                 vals[step.out] = fn(*args)
             for s in step.free:
                 vals[s] = None
+        self.run = self._compile_and_run  # run again: worth compiling
+
+    def _compile_and_run(self, vals: list[Any]) -> None:
+        self.run = self._compiled()
+        self.run(vals)
 
     def failed_step(self, error: BaseException) -> tuple[Any, list[Any]] | None:
         """The op that raised ``error`` inside ``run`` and its arguments (from the traceback)."""
-        code = self.run.__code__
-        tb = error.__traceback__
-        while tb is not None and tb.tb_frame.f_code is not code:
+        codes = getattr(self, "codes", {})
+        tb, found = error.__traceback__, None
+        while tb is not None:  # the innermost frame of ours: a piece, not the chain calling it
+            code = tb.tb_frame.f_code
+            if code is _LOOP or (code in codes and (codes[code], tb.tb_lineno) in self.line_of_step):
+                found = tb
             tb = tb.tb_next
-        if tb is None:
+        if found is None:
             return None
-        frame = tb.tb_frame.f_locals
-        if self.run == self._loop:
+        frame = found.tb_frame.f_locals
+        if found.tb_frame.f_code is _LOOP:
             step = self.steps[frame["k"]]
             return step.op, [frame["vals"][i] for i in step.inputs]
-        step = self.steps[self.line_of_step[tb.tb_lineno]]
+        step = self.steps[self.line_of_step[codes[found.tb_frame.f_code], found.tb_lineno]]
         return step.op, [frame.get(f"v{i}") for i in step.inputs]
+
+
+_LOOP = CompiledPlan._loop.__code__
 
 
 Results = tuple[list[Any], list[Any]]

@@ -7,6 +7,7 @@ The result is ordinary tensors: fetch them, draw them, or differentiate them aga
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +32,18 @@ def gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
     differentiated as ``sum(y)``. New ops go under the ``gradients`` name scope, named
     after the op they differentiate (``gradients/dense_1/MatMul_grad/MatMul``).
     """
+    enabled = gc.isenabled()
+    gc.disable()  # every new op is kept: a collection would only walk the whole graph again
+    try:
+        return _gradients(ys, xs, grad_ys)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
+               grad_ys: Any = None) -> list[Tensor | None]:
+    """The walk itself (``gradients`` runs it with the garbage collector paused)."""
     ys, xs = _as_list(ys), _as_list(xs)
     seeds = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
     if len(seeds) != len(ys):

@@ -10,20 +10,21 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .op import Op
 
 
-@dataclass
-class _Names:
-    """One thread's naming state in a graph: its scope, the names it used, its layer uids."""
+class _Names(threading.local):
+    """One thread's naming state in a graph (``__init__`` runs once in each thread): its
+    scope, the names it used, its layer uids. Per thread, as in TF1: models built in
+    threads get the names they would get alone."""
 
-    scope: str = ""
-    in_use: dict[str, int] = field(default_factory=dict)
-    uids: dict[str, int] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.scope = ""
+        self.in_use: dict[str, int] = {}
+        self.uids: dict[str, int] = {}
 
 
 class Graph:
@@ -38,36 +39,20 @@ class Graph:
         self.alive = True
         #: Held by a run that updates variables, from reading them to assigning them.
         self.lock = threading.RLock()
-        # Names are per thread, as in TF1: models built in threads get the names they
-        # would get alone.
-        self._local = threading.local()
-
-    @property
-    def _names(self) -> _Names:
-        names = getattr(self._local, "names", None)
-        if names is None:
-            names = self._local.names = _Names()
-        return names
-
-    @property
-    def _names_in_use(self) -> dict[str, int]:
-        return self._names.in_use
-
-    @property
-    def _uids(self) -> dict[str, int]:
-        return self._names.uids
+        self._names = _Names()
 
     def unique_name(self, name: str) -> str:
         """Return ``name`` (already scoped), made unique: ``a``, ``a_1``, ``a_2``, ..."""
-        count = self._names_in_use.get(name, 0)
-        self._names_in_use[name] = count + 1
+        in_use = self._names.in_use
+        count = in_use.get(name, 0)
+        in_use[name] = count + 1
         if count == 0:
             return name
         base = name
-        while name in self._names_in_use:
+        while name in in_use:
             name = f"{base}_{count}"
             count += 1
-        self._names_in_use[name] = 1
+        in_use[name] = 1
         return name
 
     def scoped(self, name: str) -> str:
@@ -98,11 +83,12 @@ class Graph:
 
     def get_uid(self, prefix: str = "") -> int:
         """1-based counter per prefix, for layer names like ``dense_1`` (Keras's ``get_uid``)."""
-        self._uids[prefix] = self._uids.get(prefix, 0) + 1
-        return self._uids[prefix]
+        uids = self._names.uids
+        uids[prefix] = uids.get(prefix, 0) + 1
+        return uids[prefix]
 
     def reset_uids(self) -> None:
-        self._uids.clear()
+        self._names.uids.clear()
 
     def add_op(self, op: Op) -> None:
         if not self.alive:
@@ -113,8 +99,7 @@ class Graph:
         self.ops.append(op)
 
     def __repr__(self) -> str:
-        state = "" if self.alive else " discarded"
-        return f"<Graph with {len(self.ops)} ops{state}>"
+        return f"<Graph with {len(self.ops)} ops{'' if self.alive else ' discarded'}>"
 
 
 _default_graph = Graph()

@@ -42,14 +42,10 @@ class Op:
     differentiable: ClassVar[bool] = True
     #: The op's parameters: its class annotations that are not ``ClassVar`` (set per class).
     params: ClassVar[tuple[str, ...]] = ()
-    #: ``True`` when ``forward`` may return an input, a view of one (``Reshape``) or a
-    #: stored array: a plan then never lets a user or a variable keep that array without
-    #: a copy. A class defined outside ``minikeras.graph.ops`` gets ``True`` unless it
-    #: says otherwise (safe, and only a little slower).
+    # Speed hooks (docs/adding-an-op.md): ``forward`` may return an input, a view or a stored
+    # array (``True`` by default for op classes defined outside minikeras.graph.ops) ...
     returns_view: ClassVar[bool] = False
-    #: Inputs whose array ``forward`` may write its result into (``out=``), when a compiled
-    #: plan sees that nothing reads the array afterwards. A hint: ``forward`` must accept
-    #: ``out=None`` and the output must have these inputs' shape.
+    # ... or may write its result into these inputs' arrays, given as ``out=``.
     inplace: ClassVar[tuple[int, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -57,7 +53,7 @@ class Op:
         if "type" not in cls.__dict__:
             cls.type = cls.__name__
         if "returns_view" not in cls.__dict__ and not cls.__module__.startswith(__package__ + ".ops"):
-            cls.returns_view = True  # not known to return arrays of its own: see above
+            cls.returns_view = True  # not known to return arrays of its own: safe, a little slower
         own = [name for name, note in inspect.get_annotations(cls).items() if "ClassVar" not in str(note)]
         cls.params = tuple(dict.fromkeys([*cls.params, *own]))
 

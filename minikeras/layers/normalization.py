@@ -122,8 +122,8 @@ class BatchNormalization(Layer):
             # writes it), so that a layer shared by two inputs moves by both. Clearer than
             # Keras: in the test phase the delta is 0.
             delta = (moving - batch) * (1.0 - self.momentum)
-            updates.append(K.update_sub(moving, K.in_train_phase(delta, K.zeros_like(delta),
-                                                                 training=training)))
+            delta = K.in_train_phase(delta, K.zeros_like(delta), training=training)
+            updates.append(K.update_sub(moving, delta))
         self.add_update(updates, inputs)
         return K.in_train_phase(normed_training, normalize_inference, training=training)
 

@@ -17,15 +17,17 @@ def standardize(x: Any, shapes: Sequence[tuple[Any, ...]], names: Sequence[str],
         if missing:
             raise ValueError(f"No data provided for {missing}. Need data for each key in: {list(names)}")
         arrays = [x[n] for n in names]
+    elif isinstance(x, (list, tuple)) and (len(shapes) > 1 or _is_array_list(x)):
+        arrays = list(x)
     else:
-        arrays = list(x) if isinstance(x, (list, tuple)) and len(shapes) > 1 else [x]
-        if len(shapes) == 1 and isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], np.ndarray):
-            arrays = [x[0]]  # predict([x]) on a one-input model: a list of one array, as Keras takes it
+        arrays = [x]
     if len(arrays) != len(shapes):
         raise ValueError(
             f"Error when checking model {what}: the list of Numpy arrays that you are passing "
             f"to your model is not the size the model expected. Expected to see "
-            f"{len(shapes)} array(s) ({', '.join(names)}), but instead got {len(arrays)}."
+            f"{len(shapes)} array(s) ({', '.join(names)}), but instead got {len(arrays)}. Pass one "
+            f"array per model {what}, in the order of model.{what}s: {list(names)}"
+            + (" (or a dict keyed by these names)." if len(shapes) > 1 else ".")
         )
     out = []
     for shape, name, a in zip(shapes, names, arrays):
@@ -35,6 +37,13 @@ def standardize(x: Any, shapes: Sequence[tuple[Any, ...]], names: Sequence[str],
         a = np.asarray(a)
         if a.ndim == len(shape) - 1 and len(shape) == 2 and shape[-1] == 1:
             a = a[:, None]  # Keras accepts (n,) data for a (None, 1) input
+        if a.ndim == len(shape) - 1 and _fits(a[None], shape):
+            raise ValueError(
+                f"Error when checking {what}: expected {name} to have {len(shape)} dimensions, "
+                f"with shape {shape}, but got array with shape {a.shape}: one sample without its "
+                f"batch axis. Add a batch axis: `x[None]` (or `np.expand_dims(x, 0)`), shape "
+                f"{(1, *a.shape)}."
+            )
         if a.ndim != len(shape) or any(d is not None and d != n for d, n in zip(shape[1:], a.shape[1:])):
             raise ValueError(
                 f"Error when checking {what}: expected {name} to have shape {shape[1:]} but got "
@@ -48,6 +57,11 @@ def standardize(x: Any, shapes: Sequence[tuple[Any, ...]], names: Sequence[str],
         )
     return out
 
+
+
+def _is_array_list(x: list[Any] | tuple[Any, ...]) -> bool:
+    """A list of arrays (one per input), not nested lists of numbers (one array's data)."""
+    return len(x) > 0 and all(isinstance(a, np.ndarray) for a in x)
 
 
 def _fits(a: Any, shape: tuple[Any, ...]) -> bool:

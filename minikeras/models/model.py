@@ -163,7 +163,9 @@ class Model(GeneratorMethods, Network):
 
     def _check_compiled(self) -> None:
         if self.optimizer is None:
-            raise RuntimeError("You must compile your model before using it.")
+            raise RuntimeError("You must compile your model before using it: call "
+                               "`model.compile(optimizer, loss)` first, e.g. "
+                               "model.compile('adam', 'categorical_crossentropy').")
 
     def _feeds(self, weighted: bool) -> list[Any]:
         phase = [K.learning_phase()] if self.uses_learning_phase else []
@@ -300,6 +302,12 @@ class Model(GeneratorMethods, Network):
     def load_weights(self, filepath: Any, by_name: bool = False, skip_mismatch: bool = False) -> None:
         """Weights from a save_weights or save file: by position, or by layer name."""
         saving.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+
+    def _repr_html_(self) -> str:
+        """In a notebook, a model on its own shows its summary as a table."""
+        from ..engine.summary import summary_html
+
+        return summary_html(self)
 
     def to_json(self, **kwargs: Any) -> str:
         """The architecture as JSON, without weights (``kwargs`` go to ``json.dumps``)."""

@@ -11,6 +11,10 @@ from .. import optimizers
 from ..engine import Input, InputLayer, Layer, deserialize_layer
 from .model import Model
 
+#: What mapping the network sets (``Network._init_graph_network``).
+_MAPPED = ("_network_nodes", "_nodes_by_depth", "_layers_by_depth", "_layers", "_input_layers",
+           "_output_layers", "input_names", "output_names", "_feed_inputs", "_inbound_nodes")
+
 
 class Sequential(Model):
     """A linear stack of layers. Its input is made for you from the first layer's
@@ -65,7 +69,21 @@ class Sequential(Model):
             )
         self.outputs = [y]
         if rebuild:
+            self._forget_mapping()
+
+    def _forget_mapping(self) -> None:
+        """Drop what ``_init_graph_network`` found; ``__getattr__`` finds it again when asked.
+        Mapping the network once per ``add`` would make stacking n layers cost n**2."""
+        for name in _MAPPED:
+            self.__dict__.pop(name, None)
+        self._predict_function = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for attributes not set: the network's mapping, forgotten by ``add``.
+        if name in _MAPPED and self.__dict__.get("outputs"):
             self._init_graph_network(self.inputs, self.outputs)
+            return self.__dict__[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def pop(self) -> None:
         """Remove the last layer."""

@@ -80,6 +80,18 @@ def _check_model(model: Any, action: str) -> None:
                          "or train it first.")
 
 
+def _check_weights_name(filepath: Any) -> None:
+    """``save_weights`` to a ``.keras`` name would write weights where a whole model is
+    expected: refuse it before writing anything (Keras 3 does too)."""
+    if isinstance(filepath, (str, os.PathLike)) and os.fspath(filepath).lower().endswith(".keras"):
+        stem = os.fspath(filepath)[: -len(".keras")]
+        raise ValueError(
+            f"Cannot save the weights to {os.fspath(filepath)!r}: a '.keras' file holds a whole "
+            f"model (use model.save). For the weights alone use {stem + '.weights.h5'!r} (Keras 3's "
+            f"layout) or {stem + '.h5'!r} (Keras 2's)."
+        )
+
+
 def _write_header(f: h5py.Group) -> None:
     write_text_attr(f, "keras_version", KERAS_VERSION)
     write_text_attr(f, "backend", K.backend())
@@ -250,6 +262,7 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
     ``save_weights`` writes, optimizer state included), so Keras 3 can ``load_weights`` it.
     """
     _check_model(model, "save the weights of")
+    _check_weights_name(filepath)
     if not isinstance(filepath, h5py.Group) and os.fspath(filepath).endswith(".weights.h5"):
         with atomic_writing(filepath, overwrite) as f:
             write_model_weights(f, model)

@@ -36,7 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     K.clear_session()
     if args.model:
-        model = load_model(args.model, compile=False)
+        try:
+            model = load_model(args.model, compile=False)
+        except (OSError, ValueError) as e:  # a missing or unreadable file: one line, not a traceback
+            parser.exit(2, f"{parser.prog}: error: {e}\n")
     else:
         model = example_model()
     if args.ops:

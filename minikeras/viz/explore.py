@@ -84,7 +84,7 @@ class Explorer:
         self.dot = graph_to_dot(function, max_nodes=max_nodes, collapse=collapse)
         plan = function.plan
         ops = topo_sort(list(function.outputs) + list(function.fetches) + [t for _, t in plan.updates])
-        collapsed = _collapsed_scopes(ops, collapse, max_nodes)
+        collapsed, _ = _collapsed_scopes(ops, collapse, max_nodes)
         self._node_of = {op: _group(op, collapsed) for op in ops}
         self._steps = self._describe_steps()
         self._nodes = self._describe_nodes(ops)

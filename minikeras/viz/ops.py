@@ -32,6 +32,10 @@ STYLES = {
     "update": ("box", "#e3d7f3", "update (assign) op"),
 }
 _GRADIENT_SCOPE = re.compile(r"(^|/)gradients(_\d+)?/")
+#: plot_graph's default ``max_nodes``: past this many boxes a picture stops being readable.
+MAX_NODES = 60
+#: a legend beside a graph of at most this many boxes is one row, not a column taller than it.
+_SMALL = 12
 
 
 def kind(op: Op) -> str:
@@ -83,7 +87,7 @@ def _scope(name: str, depth: int) -> tuple[str, ...]:
 
 def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
                  show_legend: bool = True, rankdir: str = "TB", cluster_depth: int = 2,
-                 max_nodes: int | None = None, collapse: Sequence[str] | bool | None = None,
+                 max_nodes: int | None = MAX_NODES, collapse: Sequence[str] | bool | None = None,
                  dpi: int | None = 96) -> str:
     """The DOT text of the op graph ``plot_graph`` draws (see there for the options)."""
     targets, function = _targets(what)
@@ -104,9 +108,15 @@ def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
     elif show_values:
         raise ValueError("show_values needs a K.function (its last call's values are what is shown).")
 
-    collapsed = _collapsed_scopes(ops, collapse, max_nodes)
+    collapsed, folded = _collapsed_scopes(ops, collapse, max_nodes)
     group = {op: _group(op, collapsed) for op in ops}
     lines = graph_header(rankdir, dpi)
+    if folded:  # say what is hidden, and how to see it
+        counts = {name: sum(group[op] == name for op in ops) for name in folded}
+        what = ", ".join(f"{name} ({n} ops)" for name, n in counts.items())
+        note = (f"{len(ops)} ops, more than max_nodes={max_nodes}: folded {what}.\n"
+                "plot_graph(..., max_nodes=None) draws every op; collapse=[...] chooses.")
+        lines.append(f"  graph{attrs(fontsize='10', label=note)};")  # a root label sits at the bottom
     boxes = _collapsed_labels(ops, group, targets, show_shapes)
     _emit_clusters(ops, group, boxes, cluster_depth, run, values, show_shapes, lines)
     seen: set[tuple[str, str, bool]] = set()
@@ -141,17 +151,38 @@ def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
                 notes.append("grey: in the graph, not run")
             if function is not None and function.plan.updates:
                 notes.append("dashed arrow: an update")
-        _legend(lines, [k for k in STYLES if k in present], notes)
+        drawn = len(set(group.values()))
+        _legend(lines, [k for k in STYLES if k in present], notes, row=drawn <= _SMALL)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 def _collapsed_scopes(ops: list[Op], collapse: Sequence[str] | bool | None,
-                      max_nodes: int | None) -> set[str]:
-    scopes = [op.name.split("/")[0] for op in ops if "/" in op.name]
-    if collapse is True or (max_nodes is not None and len(ops) > max_nodes):
-        return set(scopes)
-    return set(collapse or ())
+                      max_nodes: int | None) -> tuple[set[str], list[str]]:
+    """The scopes drawn as one box, and those of them folded only because of ``max_nodes``.
+
+    ``collapse`` names scopes at any depth (``"Adam"``, ``"Adam/update_dense_1_kernel"``);
+    ``True`` folds every top-level scope. Past ``max_nodes`` ops, the biggest top-level
+    scopes are folded, one at a time, until the picture has at most ``max_nodes`` boxes.
+    """
+    sizes: dict[str, int] = {}
+    for op in ops:
+        if "/" in op.name:
+            top = op.name.split("/")[0]
+            sizes[top] = sizes.get(top, 0) + 1
+    if collapse is True:
+        return set(sizes), []
+    chosen = set(collapse or ())
+    if max_nodes is None or collapse is not None or len(ops) <= max_nodes:
+        return chosen, []
+    folded: list[str] = []
+    boxes = len(ops)
+    for top in sorted(sizes, key=lambda t: -sizes[t]):
+        if boxes <= max_nodes or sizes[top] < 2:
+            break
+        folded.append(top)
+        boxes -= sizes[top] - 1
+    return chosen | set(folded), folded
 
 
 def _collapsed_labels(ops: list[Op], group: dict[Op, str], targets: list[Tensor],
@@ -186,9 +217,13 @@ def _collapsed_labels(ops: list[Op], group: dict[Op, str], targets: list[Tensor]
 
 
 def _group(op: Op, collapsed: set[str]) -> str:
-    """The DOT node an op is drawn as: itself, or its collapsed top-level scope."""
-    top = op.name.split("/")[0]
-    return top if "/" in op.name and top in collapsed else op.name
+    """The DOT node an op is drawn as: itself, or the outermost collapsed scope around it."""
+    parts = op.name.split("/")
+    for i in range(1, len(parts)):
+        scope = "/".join(parts[:i])
+        if scope in collapsed:
+            return scope
+    return op.name
 
 
 def _label(op: Op, show_shapes: bool, values: dict[Tensor, Any]) -> str:
@@ -251,31 +286,36 @@ def _emit_clusters(ops: list[Op], group: dict[Op, str], boxes: dict[str, str], d
     emit((), "  ")
 
 
-def _legend(lines: list[str], kinds: list[str], notes: Sequence[str] = ()) -> None:
-    """A dashed box with one sample node per kind drawn, and a text note for the styles."""
+def _legend(lines: list[str], kinds: list[str], notes: Sequence[str] = (), row: bool = False) -> None:
+    """A dashed box with one sample node per kind drawn, and a text note for the styles.
+
+    ``row``: the samples side by side, for a small graph that a column would outgrow.
+    """
     lines.append(f"  subgraph {quote('cluster_legend')} {{")
     lines.append(f"    graph{attrs(label='legend', style='dashed', color='#aaaaaa', fontsize='10')};")
+    if row:
+        lines.append("    rank=same;")
     previous = None
     for k in kinds:
         shape, fill, text = STYLES[k]
         style = "filled" if shape in ("invhouse", "cylinder", "note") else "rounded,filled"
         sample = attrs(label=text, shape=shape, style=style, fillcolor=fill, fontsize="9")
         lines.append(f"    {quote('legend_' + k)}{sample};")
-        if previous:
+        if previous and not row:
             lines.append(f"    {quote(previous)} -> {quote('legend_' + k)}{attrs(style='invis')};")
         previous = "legend_" + k
     if notes:
         # Plain text, not a styled sample: a dimmed sample would look like one more dimmed op.
         text = "\n".join(notes)
         lines.append(f"    {quote('legend_notes')}{attrs(label=text, shape='plaintext', fontsize='9')};")
-        if previous:
+        if previous and not row:
             lines.append(f"    {quote(previous)} -> {quote('legend_notes')}{attrs(style='invis')};")
     lines.append("  }")
 
 
 def plot_graph(what: Any, to_file: str | None = None, show_shapes: bool = True,
                show_values: bool = False, show_legend: bool = True, rankdir: str = "TB",
-               cluster_depth: int = 2, max_nodes: int | None = None,
+               cluster_depth: int = 2, max_nodes: int | None = MAX_NODES,
                collapse: Sequence[str] | bool | None = None, dpi: int = 96,
                interactive: bool = False, inputs: Sequence[Any] | None = None) -> Any:
     """Draw the ops under ``what``: a Tensor, a list of Tensors, a ``K.function`` or a Model.
@@ -283,8 +323,10 @@ def plot_graph(what: Any, to_file: str | None = None, show_shapes: bool = True,
     - a Function's ops are drawn bold, the ops it does not run dimmed, its updates dashed;
     - ``show_values=True`` writes the values of the Function's last call on its ops (set
       ``f.record_values = True`` before calling it);
-    - ``collapse=["dense_1"]`` (or ``True``, or more ops than ``max_nodes``) draws a layer's
-      scope as one box, so big graphs stay readable.
+    - ``collapse=["dense_1"]`` (or ``True``) draws a layer's scope as one box; a nested scope
+      works too (``"Adam/update_dense_1_kernel"``: one variable's update). With more ops than
+      ``max_nodes`` (60 by default; ``None`` draws all) and no ``collapse``, the biggest
+      top-level scopes are folded until it fits, and the picture says which.
 
     - ``interactive=True`` (a Function only) returns ``explore(what, inputs)`` instead: the
       same picture as a page that steps through one call (``to_file`` must end in ``.html``).

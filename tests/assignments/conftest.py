@@ -18,16 +18,13 @@ import pytest
 from hypothesis import Phase, settings
 from hypothesis.errors import InvalidArgument
 
-#: Task name -> what the student writes. Each is the marker ``task_<name>``.
-TASKS = {
-    "topo_sort": "the executor's topological sort (minikeras/graph/topo.py)",
-    "tanh_backward": "Tanh.backward, tanh's gradient (minikeras/graph/ops/nn.py)",
-    "sigmoid_backward": "Sigmoid.backward, sigmoid's gradient (minikeras/graph/ops/nn.py)",
-    "layer_discovery": "Network._map_graph_network, Model's layer discovery (minikeras/engine/network.py)",
-    "adam": "Adam.get_updates, Adam's update (minikeras/optimizers.py)",
-}
-#: Every graph runs through the executor, and the executor orders ops with topo_sort.
-NEEDS = {name: ("topo_sort",) for name in TASKS if name != "topo_sort"}
+from minikeras.assignments import find_tasks
+
+#: The tasks, read from their markers in the package under test (the one place they are
+#: declared): each is the pytest marker ``task_<name>``, and needs the tasks its marker names
+#: with ``after`` (every graph runs through the executor, which orders ops with topo_sort).
+TASKS = {t.name: f"{t.function} ({t.path}): {t.statement}" for t in find_tasks()}
+NEEDS = {t.name: t.after for t in find_tasks()}
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -91,7 +91,7 @@ class Sigmoid(Op):
         return np.exp(-np.logaddexp(0, -x))  # never overflows, unlike 1 / (1 + exp(-x))
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
-        # TASK sigmoid_backward: return [gx], gy times sigmoid's derivative, in graph ops (self.y is y)
+        # TASK sigmoid_backward (after topo_sort): return [gy * sigmoid'(x)] in graph ops; self.y is y
         return [gy * self.y * (1 - self.y)]
         # END TASK
 
@@ -115,7 +115,7 @@ class Tanh(Op):
         return np.tanh
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
-        # TASK tanh_backward: return [gx], gy times tanh's derivative, in graph ops (self.y is y)
+        # TASK tanh_backward (after topo_sort): return [gy * tanh'(x)] in graph ops; self.y is y
         return [gy * (1 - square(self.y))]
         # END TASK
 
