@@ -122,7 +122,7 @@ def test_steps_follow_the_plan_then_the_updates_are_written_last() -> None:
     phases = {s["op"]: s["phase"] for s in steps[: len(plan.steps)]}
     assert phases["linear/MatMul"] == phases["Mean"] == "forward"
     assert phases["training/gradients/linear/MatMul_grad/MatMul_1"] == "gradient"
-    assert phases["training/Sub"] == "update"  # kernel - lr * grad: a new value, not yet written
+    assert phases["training/SGD/update_linear_kernel/Sub"] == "update"  # kernel - lr * grad: not yet written
     first_gradient = min(i for i, s in enumerate(steps) if s["phase"] == "gradient")
     assert max(i for i, s in enumerate(steps) if s["phase"] == "forward") < first_gradient
 

@@ -104,7 +104,7 @@ def test_unknown_class_in_config(saved: Path) -> None:
 
     _rewrite(saved, lambda members: _edit_config(members, rename))
     _refused(saved, r"m\.keras: member 'config\.json': cannot rebuild the model from its config: "
-                    r"Unknown layer: FancyLayer")
+                    r"layer 'batch_normalization_1' \(FancyLayer\): Unknown layer: FancyLayer")
 
 
 def test_weights_missing_a_variable(saved: Path) -> None:

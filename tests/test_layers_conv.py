@@ -91,7 +91,9 @@ def test_conv2d_names_weights_and_op_chain() -> None:
     assert layer.name == "conv2d_1"
     assert y.name == "conv2d_1/Relu:0"
     assert y.op.inputs[0].name == "conv2d_1/BiasAdd:0"
-    assert y.op.inputs[0].op.inputs[0].name == "conv2d_1/Conv2D:0"
+    conv = y.op.inputs[0].op.inputs[0]  # the rows of every window times the kernel
+    assert [conv.op.type, conv.op.inputs[0].op.type] == ["Reshape", "MatMul"]
+    assert conv.op.inputs[0].op.inputs[0].op.inputs[0].name == "conv2d_1/Im2Col:0"
     assert [(w.name, w.shape) for w in layer.weights] == [("conv2d_1/kernel:0", (3, 3, 2, 4)),
                                                           ("conv2d_1/bias:0", (4,))]
     assert Conv2D(4, 3)(x).name == "conv2d_2/BiasAdd:0"  # linear stops at BiasAdd
@@ -150,10 +152,10 @@ def test_conv2d_config_round_trips_with_keras_keys() -> None:
 
 
 def test_conv2d_errors() -> None:
-    with pytest.raises(ValueError, match="channels_last"):
-        Conv2D(4, 3, data_format="channels_first")
-    with pytest.raises(ValueError, match="dilation_rate"):
-        Conv2D(4, 3, dilation_rate=2)
+    with pytest.raises(ValueError, match='must be one of "channels_first", "channels_last"'):
+        Conv2D(4, 3, data_format="nchw")
+    with pytest.raises(ValueError, match="The `dilation_rate` argument must be a tuple of 2 integers"):
+        Conv2D(4, 3, dilation_rate=(2, 2, 2))
     with pytest.raises(ValueError, match="The `kernel_size` argument must be a tuple of 2 integers"):
         Conv2D(4, (3, 3, 3))
     with pytest.raises(ValueError, match="padding"):
@@ -206,8 +208,7 @@ def test_pooling_names_defaults_and_config() -> None:
     config = assert_round_trip(layer)
     assert {k: config[k] for k in ("pool_size", "padding", "strides", "data_format")} == {
         "pool_size": (3, 3), "padding": "valid", "strides": (3, 3), "data_format": "channels_last"}
-    with pytest.raises(ValueError, match="channels_last"):
-        MaxPooling2D(data_format="channels_first")
+    assert MaxPooling2D(data_format="channels_first").compute_output_shape((None, 3, 4, 6)) == (None, 3, 2, 3)
 
 
 @pytest.mark.parametrize("cls, name, reduce", [

@@ -558,8 +558,6 @@ def test_embedding_input_length_config_and_errors() -> None:
     config = assert_round_trip(layer)
     assert config["batch_input_shape"] == (None, 5) and config["input_length"] == 5
     assert config["embeddings_initializer"]["class_name"] == "RandomUniform"
-    with pytest.raises(ValueError, match="no masking"):
-        Embedding(10, 4, mask_zero=True)
 
 
 # --- floors ---------------------------------------------------------------------------

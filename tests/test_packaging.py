@@ -48,7 +48,6 @@ def test_the_sdist_holds_the_lessons_docs_tests_and_benchmarks(built: tuple[Path
             "benchmarks/mlp.py", "mkdocs.yml", "LICENSE", "minikeras/datasets/digits.npz"} <= names
     assert not [n for n in names if n.endswith((".ipynb", ".pyc")) or "_pictures" in n or "__pycache__" in n]
     assert "License-Expression: MIT" in metadata and "License-File: LICENSE" in metadata
-    assert "Project-URL: Repository, " in metadata and "Project-URL: Documentation, " in metadata
 
 
 @pytest.mark.slow

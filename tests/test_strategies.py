@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from minikeras import graph as G
-from minikeras.testing import Expression, arrays, broadcastable_shapes, expression_graphs, shapes
+from minikeras.testing import (
+    OPS,
+    Expression,
+    Program,
+    arrays,
+    broadcastable_shapes,
+    expression_graphs,
+    programs,
+    shapes,
+)
 
 # Whether a strategy ever produces something is a property of many draws: fixed, cheap ones.
 _collecting = settings(max_examples=200, derandomize=True, database=None)
@@ -152,3 +161,65 @@ def test_expression_graphs_reject_bad_bounds() -> None:
         _draw_once(expression_graphs(bound=1.0))
     with pytest.raises(InvalidArgument, match="min_steps"):
         _draw_once(expression_graphs(min_steps=0))
+
+
+# --- random K programs ----------------------------------------------------------------
+
+
+def test_programs_use_every_op_and_reach_the_defined_kinks() -> None:
+    """Every op of ``OPS`` is drawn, and exact zeros reach a binary cross-entropy's logits
+    and a product: the points where a gradient is defined but easy to get wrong."""
+    names: set[str] = set()
+    kinks: set[str] = set()
+
+    @_collecting
+    @given(programs(min_steps=8, max_steps=10))
+    def collect(drawn: tuple[Program, list[np.ndarray]]) -> None:
+        program, inputs = drawn
+        values = program.numpy(*inputs)
+        for name, args, params in program.steps:
+            names.add(name)
+            first = values[args[0]] if args else None
+            if name == "binary_crossentropy" and params["how"] != "probabilities" and np.any(first == 0):
+                kinks.add("logit 0")
+            if name == "prod" and np.any(first == 0):
+                kinks.add("prod with a zero")
+
+    collect()
+    assert names == set(OPS) | {"input"}
+    assert kinks == {"logit 0", "prod with a zero"}
+
+
+@given(programs(max_steps=10))
+def test_programs_stay_smooth_small_and_finite(drawn: tuple[Program, list[np.ndarray]]) -> None:
+    """Each op meets values where its derivative is defined (``OpSpec.safe``), and no node is
+    large, huge or infinite: what makes finite differences a fair judge."""
+    program, inputs = drawn
+    assert len(inputs) == program.n_inputs and all(v.dtype == np.float64 for v in inputs)
+    values = program.numpy(*inputs)
+    assert [v.shape for v in values] == list(program.shapes)
+    for name, args, params in program.steps:
+        if name != "input":
+            assert OPS[name].safe(*(values[k] for k in args), **params), name
+    assert all(v.size <= 36 and np.all(np.isfinite(v)) and np.all(np.abs(v) <= 50) for v in values)
+    assert program.outputs and np.ndim(program.output_numpy(*inputs)) == (
+        values[program.outputs[0]].ndim if len(program.outputs) == 1 else 0)
+
+
+def test_program_repr_and_output() -> None:
+    program = Program((("input", (), {"shape": (2,)}), ("tanh", (0,), {}), ("sum", (0,), {"axis": None,
+                                                                                          "keepdims": False})),
+                      ((2,), (2,), ()))
+    assert repr(program) == "Program(t0 = input(2,); t1 = tanh(t0); t2 = sum(t0, axis=None, keepdims=False))"
+    assert program.outputs == [1, 2] and program.n_inputs == 1
+    x = np.array([0.5, -1.0])
+    want = np.sum(np.tanh(x) * np.cos([1.0, 2.0])) + np.sum(x) * np.cos(2.0)
+    assert program.output_numpy(x) == pytest.approx(want)
+    ph = G.placeholder((2,), dtype="float64")
+    (got,) = G.Plan([program(ph)], feeds=[ph]).run({ph: x})
+    assert got == pytest.approx(want)
+
+
+def test_programs_reject_unknown_ops() -> None:
+    with pytest.raises(InvalidArgument, match="known ops"):
+        _draw_once(programs(ops=("tanh", "no_such_op")))

@@ -10,7 +10,8 @@ PrairieLearn's ``results.json``, a GitHub Classroom summary). See ``docs/assignm
 """
 
 from .grade import TaskScore, grade
-from .kit import AssignmentError, Task, find_tasks, make, parse_tasks, skeleton, unwritten
+from .kit import AssignmentError, Task, find_tasks, parse_tasks, skeleton, unwritten
+from .student_kit import make
 
 __all__ = ["AssignmentError", "Task", "TaskScore", "find_tasks", "grade", "make", "parse_tasks", "skeleton",
            "unwritten"]

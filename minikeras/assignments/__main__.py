@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .grade import grade, gradescope_results, markdown_summary, prairielearn_results, table
-from .kit import AssignmentError, Task, find_tasks, make
+from .kit import AssignmentError, Task, find_tasks
+from .student_kit import make
 
 
 def _print_tasks(tasks: Sequence[Task]) -> None:

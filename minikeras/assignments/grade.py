@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .kit import ASSIGNMENT_FILE, AssignmentError, Task, find_tasks
+from .kit import AssignmentError, Task, find_tasks
+from .student_kit import ASSIGNMENT_FILE
 
 __all__ = ["TaskScore", "gradescope_results", "grade", "markdown_summary", "prairielearn_results",
            "table"]

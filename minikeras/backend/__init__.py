@@ -12,19 +12,35 @@ from .config import (
     set_floatx,
     set_image_data_format,
 )
+from .conv import (
+    conv1d,
+    conv2d,
+    conv2d_transpose,
+    conv3d,
+    conv3d_transpose,
+    depthwise_conv2d,
+    pool1d,
+    pool2d,
+    pool3d,
+    resize_images,
+    resize_volumes,
+    separable_conv1d,
+    separable_conv2d,
+    spatial_2d_padding,
+    spatial_3d_padding,
+    temporal_padding,
+)
 from .function import Function, function
 from .nn import (
     batch_normalization,
     binary_crossentropy,
     categorical_crossentropy,
-    conv2d,
     dropout,
     elu,
     hard_sigmoid,
     in_test_phase,
     in_train_phase,
     normalize_batch_in_training,
-    pool2d,
     relu,
     sigmoid,
     softmax,
@@ -106,6 +122,7 @@ from .random import (
     random_uniform_variable,
     truncated_normal,
 )
+from .rnn import foldl, foldr, map_fn, rnn
 from .session import clear_session, get_uid, learning_phase, name_scope, reset_uids, set_learning_phase
 from .variables import (
     batch_get_value,

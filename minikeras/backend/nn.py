@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import graph as G
 from ..graph.ops.nn import Sigmoid, Softmax
-from .config import epsilon, normalize_data_format
+from .config import epsilon
 from .ops import clip, switch
 from .session import learning_phase
 
@@ -151,30 +151,6 @@ def _fixed_phase(training: Any) -> int | None:
 
 def _call(f: Callable[[], Any] | Any) -> Any:
     return f() if callable(f) else f
-
-
-def _channels_last(x: Tensor, data_format: str | None, what: str) -> None:
-    if normalize_data_format(data_format) != "channels_last":
-        raise ValueError(
-            f"{what}: minikeras supports only data_format='channels_last' (NHWC); "
-            f"transpose {x.name} with K.permute_dimensions(x, (0, 2, 3, 1)) first."
-        )
-
-
-def conv2d(x: Any, kernel: Any, strides: Any = (1, 1), padding: str = "valid",
-           data_format: str | None = None, dilation_rate: Any = (1, 1)) -> Tensor:
-    """2-D convolution of ``x`` (batch, rows, cols, channels) with ``kernel`` (kh, kw, in, out)."""
-    x = G.as_tensor(x)
-    _channels_last(x, data_format, "conv2d")
-    return G.conv2d(x, kernel, strides=strides, padding=padding, dilation_rate=dilation_rate)
-
-
-def pool2d(x: Any, pool_size: Any, strides: Any = (1, 1), padding: str = "valid",
-           data_format: str | None = None, pool_mode: str = "max") -> Tensor:
-    """Max or average pooling; unlike the layers, Keras's ``K.pool2d`` defaults to stride 1."""
-    x = G.as_tensor(x)
-    _channels_last(x, data_format, "pool2d")
-    return G.pool2d(x, pool_size, strides=strides, padding=padding, pool_mode=pool_mode)
 
 
 def batch_normalization(x: Any, mean: Any, var: Any, beta: Any, gamma: Any, axis: int = -1,

@@ -10,20 +10,29 @@ That stamp is how ``Model(inputs, outputs)`` later finds its layers.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
 from .. import backend as K
 from ..graph import Tensor, Variable
+from .added_losses import AddedLossesMixin
 from .lookups import resolve
+from .masking import MaskingMixin, call_takes_mask, masks_per_output, previous_mask
 
 #: Every Layer subclass by class name, so a config can name the class to rebuild.
 LAYER_CLASSES: dict[str, type[Layer]] = {}
 
 _ALLOWED_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "dtype", "name", "trainable",
                    "weights", "input_dtype"}
+
+#: Set while a model is rebuilt from a file (by ``saving``): ``check(layer, name, shape, dtype)``
+#: runs before a weight is allocated and raises if the file cannot hold such a weight, so a
+#: small config cannot make ``add_weight`` allocate gigabytes.
+WEIGHT_CHECK: ContextVar[Callable[[Layer, str, tuple[Any, ...], str], None] | None] = \
+    ContextVar("WEIGHT_CHECK", default=None)
 
 
 def to_snake_case(name: str) -> str:
@@ -52,7 +61,8 @@ class Node:
     def __init__(self, outbound_layer: Layer, inbound_layers: list[Layer], node_indices: list[int],
                  tensor_indices: list[int], input_tensors: list[Tensor],
                  output_tensors: list[Tensor], input_shapes: list[Any], output_shapes: list[Any],
-                 arguments: dict[str, Any] | None = None) -> None:
+                 arguments: dict[str, Any] | None = None, input_masks: list[Any] | None = None,
+                 output_masks: list[Any] | None = None) -> None:
         self.outbound_layer = outbound_layer
         self.inbound_layers = inbound_layers
         self.node_indices = node_indices
@@ -62,6 +72,8 @@ class Node:
         self.input_shapes = input_shapes
         self.output_shapes = output_shapes
         self.arguments = arguments or {}
+        self.input_masks = input_masks or [None] * len(input_tensors)
+        self.output_masks = output_masks or [None] * len(output_tensors)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -76,7 +88,7 @@ class Node:
         return f"<Node {ins} -> {self.outbound_layer.name}>"
 
 
-class Layer:
+class Layer(MaskingMixin, AddedLossesMixin):
     """Base class of layers: subclasses give ``build(input_shape)`` and ``call(inputs)``.
 
     A student's usual surprise: creating a layer makes no weights. They appear when the
@@ -107,7 +119,7 @@ class Layer:
         self._non_trainable_weights: list[Variable] = []
         self._updates: list[tuple[Any, tuple[Tensor, ...] | None]] = []
         self._losses: list[Any] = []
-        self._loss_inputs: list[tuple[Tensor, ...] | None] = []  # per loss, as add_loss's inputs
+        self._loss_inputs: list[tuple[Tensor, ...] | None] = []
         self._inbound_nodes: list[Node] = []
         self._outbound_nodes: list[Node] = []
         if "input_shape" in kwargs or "batch_input_shape" in kwargs:
@@ -128,6 +140,9 @@ class Layer:
         initializer, regularizer = resolve("initializer", initializer), resolve("regularizer", regularizer)
         constraint = resolve("constraint", constraint)
         dtype = dtype or self.dtype
+        check = WEIGHT_CHECK.get()
+        if check is not None:
+            check(self, name, tuple(shape), dtype)
         shape = tuple(int(d) for d in shape)
         value = np.zeros(shape) if initializer is None else initializer(shape, dtype=dtype)
         if isinstance(value, Tensor):
@@ -182,7 +197,7 @@ class Layer:
             )
         return int(sum(K.count_params(w) for w in self.weights))
 
-    # --- updates and losses ---------------------------------------------------------
+    # --- updates (losses: added_losses.py) --------------------------------------------
 
     @property
     def updates(self) -> list[Any]:
@@ -202,22 +217,6 @@ class Layer:
             return []
         key = None if inputs is None else tuple(to_list(inputs))
         return [u for u, k in self._updates if k == key]
-
-    @property
-    def losses(self) -> list[Any]:
-        return list(self._losses)
-
-    def add_loss(self, losses: Any, inputs: Any = None) -> None:
-        """Record loss tensors; ``inputs`` says which call made them (``None``: unconditional)."""
-        key = None if inputs is None else tuple(to_list(inputs))
-        for loss in to_list(losses):
-            self._losses.append(loss)
-            self._loss_inputs.append(key)
-
-    def get_losses_for(self, inputs: Any) -> list[Any]:
-        """The losses added for the call on ``inputs`` (``None``: the unconditional ones)."""
-        key = None if inputs is None else tuple(to_list(inputs))
-        return [loss for loss, k in zip(self._losses, self._loss_inputs) if k == key]
 
     # --- the call -------------------------------------------------------------------
 
@@ -246,15 +245,18 @@ class Layer:
                 self.built = True
                 if self._initial_weights is not None:
                     self.set_weights(self._initial_weights)
-            output = self.call(inputs, **kwargs)
+            mask = previous_mask(input_list)
+            takes_mask = "mask" not in kwargs and call_takes_mask(self)
+            output = self.call(inputs, **({**kwargs, "mask": mask} if takes_mask else kwargs))
             output_list = [K.identity(y) if any(y is x for x in input_list) else y
                            for y in to_list(output)]
+            output_mask = self.compute_mask(inputs, mask)
         self._stamp_shapes(input_list, output_list)
         uses_learning_phase = any(getattr(x, "_uses_learning_phase", False) for x in input_list)
         for y in output_list:
             y._uses_learning_phase = y._uses_learning_phase or uses_learning_phase
         if all(getattr(x, "_keras_history", None) is not None for x in input_list):
-            self._add_inbound_node(input_list, output_list, kwargs)
+            self._add_inbound_node(input_list, output_list, kwargs, (mask, output_mask))
         return unpack_singleton(output_list) if isinstance(output, (list, tuple)) or len(output_list) == 1 \
             else output_list
 
@@ -281,7 +283,7 @@ class Layer:
                 y._keras_shape = tuple(g if g is not None else d for g, d in zip(y.shape, shape))
 
     def _add_inbound_node(self, input_tensors: list[Tensor], output_tensors: list[Tensor],
-                          arguments: dict[str, Any]) -> None:
+                          arguments: dict[str, Any], masks: tuple[Any, Any] = (None, None)) -> None:
         histories = [x._keras_history for x in input_tensors]
         node = Node(self,
                     inbound_layers=[h[0] for h in histories],
@@ -291,7 +293,8 @@ class Layer:
                     output_tensors=output_tensors,
                     input_shapes=[K.int_shape(x) for x in input_tensors],
                     output_shapes=[K.int_shape(y) for y in output_tensors],
-                    arguments=arguments)
+                    arguments=arguments, input_masks=to_list(masks[0]),
+                    output_masks=masks_per_output(masks[1], len(output_tensors)))
         self._append_node(node)
         node_index = len(self._inbound_nodes) - 1
         for i, y in enumerate(output_tensors):

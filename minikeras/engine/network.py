@@ -19,6 +19,7 @@ from ..graph import Tensor, Variable
 from .base_layer import Layer, Node, to_list, to_snake_case, unpack_singleton
 from .input_layer import InputLayer
 from .input_spec import InputSpec
+from .masking import call_takes_mask, masks_per_output
 from .serialization import network_config, network_from_config
 from .summary import print_summary
 
@@ -265,29 +266,44 @@ class Network(Layer):
         self.built = True
 
     def call(self, inputs: Any, mask: Any = None, **kwargs: Any) -> Any:
-        return unpack_singleton(self.run_internal_graph(to_list(inputs)))
+        return unpack_singleton(self.run_internal_graph(to_list(inputs), to_list(mask)))
 
-    def run_internal_graph(self, inputs: Sequence[Tensor]) -> list[Tensor]:
-        """Re-apply every layer to new ``inputs``: same weights, new tensors."""
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The output masks of the last ``call`` on these inputs (computed along with it)."""
+        key = tuple(id(x) for x in to_list(inputs))
+        masks = getattr(self, "_output_mask_cache", {}).get(key)
+        return None if masks is None else unpack_singleton(masks)
+
+    def run_internal_graph(self, inputs: Sequence[Tensor], masks: Sequence[Any] = ()) -> list[Tensor]:
+        """Re-apply every layer to new ``inputs`` (with their ``masks``): same weights, new tensors."""
         if len(inputs) != len(self.inputs):
             raise ValueError(
                 f"Model {self.name} expects {len(self.inputs)} input(s), but it received "
                 f"{len(inputs)} input tensors."
             )
         tensor_map: dict[Tensor, Tensor] = dict(zip(self.inputs, inputs))
+        mask_map: dict[Tensor, Any] = dict(zip(self.inputs, list(masks) + [None] * len(inputs)))
         for depth in sorted(self._nodes_by_depth, reverse=True):
             for node in self._nodes_by_depth[depth]:
                 layer = node.outbound_layer
                 computed = [tensor_map[x] for x in node.input_tensors if x in tensor_map]
                 if len(computed) != len(node.input_tensors) or isinstance(layer, InputLayer):
                     continue
+                in_masks = [mask_map.get(x) for x in node.input_tensors]
+                kwargs = dict(node.arguments)
+                if call_takes_mask(layer) and "mask" not in kwargs:
+                    kwargs["mask"] = unpack_singleton(in_masks)
                 with K.name_scope(layer.name):
-                    outputs = to_list(layer.call(unpack_singleton(computed), **node.arguments))
+                    outputs = to_list(layer.call(unpack_singleton(computed), **kwargs))
+                    out_masks = masks_per_output(layer.compute_mask(unpack_singleton(computed),
+                                                                    unpack_singleton(in_masks)), len(outputs))
                 uses = any(getattr(x, "_uses_learning_phase", False) for x in computed)
-                for ref, new in zip(node.output_tensors, outputs):
+                for ref, new, new_mask in zip(node.output_tensors, outputs, out_masks):
                     new._uses_learning_phase = new._uses_learning_phase or uses
                     tensor_map[ref] = new
+                    mask_map[ref] = new_mask
                 self.add_update(layer.get_updates_for(computed), inputs)
+        self._output_mask_cache = {tuple(id(x) for x in inputs): [mask_map.get(y) for y in self.outputs]}
         return [tensor_map[y] for y in self.outputs]
 
     def compute_output_shape(self, input_shape: Any) -> Any:

@@ -76,6 +76,16 @@ def deserialize_layer(data: dict[str, Any], custom_objects: dict[str, Any] | Non
     return from_config(data["config"])
 
 
+def _output(layer: Layer, node_index: int, tensor_index: int, user: str) -> Any:
+    """Output ``tensor_index`` of ``layer``'s call ``node_index``, or an error naming who asked."""
+    nodes = layer._inbound_nodes
+    if node_index >= len(nodes) or tensor_index >= len(nodes[node_index].output_tensors):
+        raise ValueError(f"The config of {user} takes output {tensor_index} of call {node_index} of layer "
+                         f"{layer.name!r}, which does not exist (the layer was called {len(nodes)} times, "
+                         f"with {len(nodes[-1].output_tensors) if nodes else 0} outputs).")
+    return nodes[node_index].output_tensors[tensor_index]
+
+
 def network_from_config(cls: type, config: dict[str, Any],
                         custom_objects: dict[str, Any] | None = None) -> Any:
     created: dict[str, Layer] = {}
@@ -88,7 +98,7 @@ def network_from_config(cls: type, config: dict[str, Any],
             inbound = created[entry[0]]
             if len(inbound._inbound_nodes) <= entry[1]:
                 return False  # its input does not exist yet: try again next round
-            inputs.append(inbound._inbound_nodes[entry[1]].output_tensors[entry[2]])
+            inputs.append(_output(inbound, entry[1], entry[2], f"layer {layer.name!r}"))
             kwargs = entry[3] if len(entry) > 3 else {}
         layer(unpack_singleton(inputs), **kwargs)
         return True
@@ -109,7 +119,7 @@ def network_from_config(cls: type, config: dict[str, Any],
             raise ValueError(f"The model config cannot be rebuilt: the inputs of {stuck} never appear.")
 
     def tensors(coords: list[list[Any]]) -> list[Any]:
-        return [created[name]._inbound_nodes[node_index].output_tensors[tensor_index]
+        return [_output(created[name], node_index, tensor_index, f"model {config.get('name')!r}")
                 for name, node_index, tensor_index in coords]
 
     return cls(inputs=tensors(config["input_layers"]), outputs=tensors(config["output_layers"]),

@@ -7,7 +7,10 @@ variables: no loop, no list, no method lookups. Three more savings, each decided
 - an op that is one NumPy call (its ``kernel``) is called as that; arithmetic on scalars
   is written with Python's operators (``v3 * v4``), which skip NumPy's ufunc machinery;
 - ``del`` lets an intermediate go after its last use, and ``out=`` *donates* a dying array
-  that the plan made itself to an op that can write its result into it (``inplace``);
+  that the plan made itself to an op that can write its result into it (``inplace``), if
+  that array is in C order: NumPy then makes a fresh result in C order too, whatever the
+  other inputs' layout. (A result in a transposed donor's layout would be summed later in
+  another order than the reference loop's fresh one, and differ in the last bit.)
 - a fetched value or an update's new value is copied only if it may be shared: a fed array,
   a variable's own array, a view of one, or an array already handed out.
 """
@@ -124,7 +127,10 @@ class CompiledPlan:
             return f"v{step.inputs[1]}"  # the new value is passed on as it is
         if fn in _OPERATORS and step.op.y.shape == ():
             return f" {_OPERATORS[fn]} ".join(f"v{i}" for i in step.inputs)
-        args = [f"v{i}" for i in step.inputs] + ([f"out=v{self.into[k]}"] if self.into[k] >= 0 else [])
+        args = [f"v{i}" for i in step.inputs]
+        if self.into[k] >= 0:
+            d = self.into[k]
+            args.append(f"out=v{d} if v{d}.flags.c_contiguous else None")
         name = f"np.{fn.__name__}" if isinstance(fn, np.ufunc) else f"f{k}"
         return f"{name}({', '.join(args)})"
 
@@ -132,7 +138,7 @@ class CompiledPlan:
         """What the source does, one step at a time: a long plan's first run (then compiled)."""
         for k, (step, fn) in enumerate(zip(self.steps, self.calls)):
             args = [vals[i] for i in step.inputs]
-            if self.into[k] >= 0:
+            if self.into[k] >= 0 and vals[self.into[k]].flags.c_contiguous:
                 vals[step.out] = fn(*args, out=vals[self.into[k]])
             else:
                 vals[step.out] = fn(*args)

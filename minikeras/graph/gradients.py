@@ -25,24 +25,25 @@ def _as_list(x: Any) -> list[Any]:
 
 
 def gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
-              grad_ys: Any = None) -> list[Tensor | None]:
+              grad_ys: Any = None, stop_gradients: Sequence[Tensor] = ()) -> list[Tensor | None]:
     """Symbolic ``d(sum of ys)/d(x)`` for each ``x`` in ``xs``; ``None`` if ``x`` is unconnected.
 
     ``grad_ys`` (one per ``y``) seeds the walk; by default ones, so a non-scalar ``y`` is
     differentiated as ``sum(y)``. New ops go under the ``gradients`` name scope, named
     after the op they differentiate (``gradients/dense_1/MatMul_grad/MatMul``).
+    ``stop_gradients`` (TF's argument) are held constant: nothing flows through them.
     """
     enabled = gc.isenabled()
     gc.disable()  # every new op is kept: a collection would only walk the whole graph again
     try:
-        return _gradients(ys, xs, grad_ys)
+        return _gradients(ys, xs, grad_ys, stop_gradients)
     finally:
         if enabled:
             gc.enable()
 
 
-def _gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
-               grad_ys: Any = None) -> list[Tensor | None]:
+def _gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor], grad_ys: Any,
+               stop_gradients: Sequence[Tensor]) -> list[Tensor | None]:
     """The walk itself (``gradients`` runs it with the garbage collector paused)."""
     ys, xs = _as_list(ys), _as_list(xs)
     seeds = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
@@ -52,7 +53,7 @@ def _gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
         if not isinstance(t, Tensor):
             raise TypeError(f"gradients expects Tensors, got {type(t).__name__}: {t!r}")
 
-    order = topo_sort(ys)
+    order = topo_sort(ys, stop=stop_gradients)
     # Tensors that depend on some x: only they carry gradients back to the xs.
     reach = set(xs)
     for op in order:
@@ -71,12 +72,19 @@ def _gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor],
             gy = add_n(grads[y])
             grads[y] = [gy]
             with get_default_graph().name_scope(f"{op.name}_grad"):
-                gxs = op.backward(gy)
+                gxs = _backward(op, gy, reach)
             for x, gx in zip(op.inputs, gxs):
                 if gx is not None and x in reach and np.dtype(x.dtype).kind == "f":
                     grads.setdefault(x, []).append(gx)
         out = [add_n(grads[x]) if x in grads else None for x in xs]
     return out
+
+
+def _backward(op: Any, gy: Tensor, reach: set[Tensor]) -> list[Tensor | None]:
+    """``op.backward(gy)``; a loop is also told which inputs' gradients are asked for."""
+    if op.backward_takes_wanted:
+        return op.backward(gy, wanted=[x in reach for x in op.inputs])
+    return op.backward(gy)
 
 
 def _given_seed(y: Tensor, gy: Any) -> Tensor:

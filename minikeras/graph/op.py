@@ -47,6 +47,8 @@ class Op:
     returns_view: ClassVar[bool] = False
     # ... or may write its result into these inputs' arrays, given as ``out=``.
     inplace: ClassVar[tuple[int, ...]] = ()
+    #: ``True`` when ``backward(gy, wanted)`` takes which inputs' gradients are asked for.
+    backward_takes_wanted: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

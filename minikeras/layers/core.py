@@ -1,4 +1,4 @@
-"""The core layers: Dense, Activation, Dropout, Flatten, Reshape, Lambda."""
+"""The core layers: Dense, Activation, Dropout, Flatten, RepeatVector, Masking, Reshape, Lambda."""
 
 from __future__ import annotations
 
@@ -197,6 +197,46 @@ class Flatten(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "data_format": self.data_format}
+
+
+class RepeatVector(Layer):
+    """``(batch, features)`` to ``(batch, n, features)``: the same vector at each of ``n`` steps."""
+
+    def __init__(self, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n = int(n)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        check_min_ndim(self, inputs, 2)
+        return K.tile(K.expand_dims(inputs, 1), (1, self.n, 1))
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n": self.n}
+
+
+class Masking(Layer):
+    """Marks the time steps whose features all equal ``mask_value`` as padding (and zeroes
+    them); the mask goes on to later layers, which skip those steps."""
+
+    def __init__(self, mask_value: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.mask_value = mask_value
+
+    def _kept(self, inputs: Tensor) -> Tensor:
+        return K.max(K.cast(K.not_equal(inputs, self.mask_value), K.dtype(inputs)), axis=-1, keepdims=True)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return K.greater(K.squeeze(self._kept(inputs), -1), 0)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        return inputs * self._kept(inputs)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mask_value": self.mask_value}
 
 
 class Reshape(Layer):

@@ -30,9 +30,6 @@ class Embedding(Layer):
             kwargs["input_shape"] = tuple(input_length) if isinstance(input_length, (list, tuple)) \
                 else (input_length,)
         super().__init__(**kwargs)
-        if mask_zero:
-            raise ValueError("Embedding(mask_zero=True) is not supported: minikeras has no masking. "
-                             "Use mask_zero=False (the default).")
         self.input_dim = int(input_dim)
         self.output_dim = int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -54,6 +51,10 @@ class Embedding(Layer):
         out = K.gather(self.embeddings, ids)
         add_activity_loss(self, out, inputs)
         return out
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """With ``mask_zero``, id 0 is padding: the mask is ``inputs != 0`` (so 0 is no word)."""
+        return K.not_equal(inputs, 0) if self.mask_zero else None
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         if self.input_length is None:

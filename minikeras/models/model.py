@@ -23,6 +23,8 @@ from .compat import (
 )
 from .generators import GeneratorMethods
 from .loop import fit_loop, run_batches
+from .masking import masked_scores
+from .state import state_updates
 
 
 class Model(GeneratorMethods, Network):
@@ -73,7 +75,7 @@ class Model(GeneratorMethods, Network):
                 target = K.placeholder(ndim=K.ndim(y), dtype=K.dtype(y), name=name + "_target")
                 self.targets.append(target)
                 self.sample_weights.append(K.placeholder(shape=(None,), name=name + "_sample_weights"))
-                self._scores.append(fn(target, y))
+                self._scores.append(masked_scores(fn(target, y), y))
                 if multiple:
                     self.metrics_names.append(name + "_loss")
         metric_tensors = []
@@ -192,7 +194,7 @@ class Model(GeneratorMethods, Network):
         if key not in self._functions:
             total, metrics = self._loss_outputs(weighted)
             self._functions[key] = K.function(self._feeds(weighted), [total] + metrics,
-                                              name="test_function")
+                                              updates=state_updates(self), name="test_function")
         return self._functions[key]
 
     def _training_arrays(self, x: Any, y: Any, sample_weight: Any = None,
@@ -337,7 +339,8 @@ class Model(GeneratorMethods, Network):
             inputs = list(self._feed_inputs)
             if self.uses_learning_phase:
                 inputs.append(K.learning_phase())
-            self._predict_function = K.function(inputs, self.outputs, name="predict_function")
+            self._predict_function = K.function(inputs, self.outputs, updates=state_updates(self),
+                                                name="predict_function")
         return self._predict_function
 
     def _phase(self) -> list[Any]:

@@ -14,9 +14,14 @@ from typing import Any
 import numpy as np
 
 from .. import backend as K
-from ..engine import Layer, deserialize_layer
-from .keras3 import normalize_model_config
+from ..engine import Layer
+from .json_text import parse_json
+from .rebuild import lambda_layers, rebuild_model
+from .weight_check import WeightCheck
 from .weights import KERAS_VERSION
+
+__all__ = ["lambda_layers", "model_config", "model_from_config", "model_from_json", "model_to_json",
+           "to_json_text"]
 
 
 def _json_default(obj: Any) -> Any:
@@ -47,37 +52,22 @@ def model_to_json(model: Layer, **kwargs: Any) -> str:
                          "backend": K.backend()}, **kwargs)
 
 
-def lambda_layers(data: Any) -> list[str]:
-    """The names of the ``Lambda`` layers in a (normalised) config, nested models included."""
-    found = []
-    if isinstance(data, dict):
-        if data.get("class_name") == "Lambda":
-            config = data.get("config") or {}
-            found.append(str(config.get("name", data.get("name", "?"))))
-        for value in data.values():
-            found += lambda_layers(value)
-    elif isinstance(data, list):
-        for value in data:
-            found += lambda_layers(value)
-    return found
-
-
 def model_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
     """A model (or layer) from ``{"class_name": ..., "config": ...}``, weights freshly initialised.
 
     Layers of your own, and the functions of ``Lambda`` layers, come from ``custom_objects``
     (``{"MyLayer": MyLayer, "my_function": my_function}``): a config only names them.
+    A config that cannot describe a model is a ``ValueError`` naming the layer and the field;
+    no weight larger than the machine's memory is allocated.
     """
     if isinstance(config, list):
         raise TypeError("`model_from_config` expects a dictionary, not a list. Maybe you meant to "
                         "use `Sequential.from_config(config)`?")
-    return deserialize_layer(normalize_model_config(config, custom_objects), custom_objects)
+    return rebuild_model(config, custom_objects, safe_mode=False, check=WeightCheck(None))
 
 
 def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
     """A model from ``model_to_json``'s text (or Keras's ``to_json``), weights freshly initialised."""
-    try:
-        config = json.loads(json_string)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"model_from_json: the text is not valid JSON ({e}).") from e
-    return model_from_config(config, custom_objects)
+    if not isinstance(json_string, (str, bytes)):
+        raise TypeError(f"model_from_json expects the JSON text (a str), not a {type(json_string).__name__}.")
+    return model_from_config(parse_json(json_string, "model_from_json: the text"), custom_objects)

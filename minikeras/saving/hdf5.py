@@ -80,8 +80,23 @@ def open_for_reading(filepath: str | os.PathLike[str]) -> h5py.File:
     try:
         return h5py.File(path, "r")
     except OSError as e:
+        if _locked(e):
+            raise ModelFileError(
+                f"{path}: the file is locked: another process holds it open for writing (HDF5 locks a "
+                "file while it is written), so it cannot be read now. Wait until that program has "
+                "finished saving, or close the file there (an h5py.File(..., 'a') or a Keras save still "
+                "open). If no process uses it any more, a crash left the lock or the 'open for write' "
+                f"flag behind: clear it with `h5clear -s {path}` (HDF5's tools) ({e})."
+            ) from e
         raise ModelFileError(f"{path}: the HDF5 file is truncated or damaged and cannot be opened "
                              f"({e}).") from e
+
+
+def _locked(error: OSError) -> bool:
+    """Whether HDF5 refused to open a file because another process is writing it."""
+    text = str(error).lower()
+    return (isinstance(error, BlockingIOError) or "unable to lock file" in text
+            or "already open for write" in text)
 
 
 @contextlib.contextmanager

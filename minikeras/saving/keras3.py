@@ -31,6 +31,7 @@ from typing import Any
 
 from .. import optimizers
 from ..engine import LAYER_CLASSES, Layer
+from .config_check import node_history, raw_functional_layers
 from .keras2 import legacy_layer
 
 _MISSING = object()
@@ -58,18 +59,21 @@ def normalize_model_config(data: Any, custom_objects: dict[str, Any] | None = No
 
     Raises ``ValueError`` naming the layer and the option when something cannot be expressed.
     """
-    return _entry(data, custom_objects or {})
+    return normalize_entry(data, custom_objects or {})
 
 
-def _entry(data: Any, custom: dict[str, Any]) -> dict[str, Any]:
+def normalize_entry(data: Any, custom: dict[str, Any]) -> dict[str, Any]:
+    """One ``{"class_name", "config"}`` entry (a layer, or a model and its layers) in minikeras's form."""
     if not isinstance(data, dict) or "class_name" not in data:
         raise ValueError(f"Improper config format: {str(data)[:200]}. Expected a dict with "
                          "'class_name' and 'config'.")
+    if not isinstance(data["class_name"], str):
+        raise ValueError(f"the field 'class_name' should be a class name, found {data['class_name']!s:.60}.")
     class_name = "Model" if data["class_name"] == "Functional" else data["class_name"]
     class_name, config = legacy_layer(class_name, data.get("config", {}))
     if isinstance(config, dict) and "layers" in config and "input_layers" in config:
         config = _functional(config, custom)
-    elif class_name == "Sequential" or isinstance(config, list):
+    elif class_name == "Sequential":
         config = _sequential(config, custom)
     elif isinstance(config, dict):
         config = _layer(class_name, config, custom)
@@ -84,7 +88,10 @@ def _entry(data: Any, custom: dict[str, Any]) -> dict[str, Any]:
 def _sequential(config: Any, custom: dict[str, Any]) -> dict[str, Any]:
     if isinstance(config, list):  # Keras 1 and early Keras 2 stored only the list of layers
         config = {"layers": config}
-    layers = [_entry(e, custom) for e in config["layers"]]
+    if not isinstance(config.get("layers"), list):
+        raise ValueError(f"the field 'layers' of a Sequential should be a list of layer configs, found "
+                         f"{str(config.get('layers'))[:60]}.")
+    layers = [normalize_entry(e, custom) for e in config["layers"]]
     shape = config.get("build_input_shape")
     if (layers and shape is not None and layers[0]["class_name"] != "InputLayer"
             and "batch_input_shape" not in layers[0]["config"]):
@@ -99,7 +106,7 @@ def _sequential(config: Any, custom: dict[str, Any]) -> dict[str, Any]:
 
 
 def _functional(config: dict[str, Any], custom: dict[str, Any]) -> dict[str, Any]:
-    raw = config["layers"]
+    raw = raw_functional_layers(config["layers"])
 
     def name_of(e: dict[str, Any]) -> str:
         return e.get("name") or e["config"]["name"]
@@ -111,18 +118,22 @@ def _functional(config: dict[str, Any], custom: dict[str, Any]) -> dict[str, Any
     keras3 = any(isinstance(node, dict) for node in nodes)
     # Keras 3 numbers a nested model's calls from 0 in inbound nodes; Keras 2 from 1, its
     # node 0 being the model's own (never an input of another layer): a 0 tells them apart.
-    from_zero = keras3 or any(ref[0] in models and ref[1] == 0 for node in nodes for ref in node)
+    from_zero = keras3 or any(isinstance(ref, (list, tuple)) and len(ref) > 1 and isinstance(ref[0], str)
+                              and ref[0] in models and ref[1] == 0
+                              for node in nodes if isinstance(node, list) for ref in node)
 
-    def inbound_ref(name: str, node_index: int, tensor_index: int) -> list[Any]:
-        return [name, int(node_index) + (1 if from_zero and name in models else 0), int(tensor_index)]
+    def inbound_ref(*parts: Any) -> list[Any]:
+        name, node_index, tensor_index = node_history(parts, "inbound_nodes")
+        return [name, node_index + (1 if from_zero and name in models else 0), tensor_index]
 
-    def io_ref(name: str, node_index: int, tensor_index: int) -> list[Any]:
+    def io_ref(*parts: Any) -> list[Any]:
         # Here Keras 3 counts a functional model's own node, but not a Sequential's.
-        return [name, int(node_index) + (1 if keras3 and name in sequentials else 0), int(tensor_index)]
+        name, node_index, tensor_index = node_history(parts, "input_layers/output_layers")
+        return [name, node_index + (1 if keras3 and name in sequentials else 0), tensor_index]
 
     layers = []
     for e in raw:
-        entry = _entry(e, custom)
+        entry = normalize_entry(e, custom)
         layers.append({"name": name_of(e), "class_name": entry["class_name"], "config": entry["config"],
                        "inbound_nodes": [_node(node, inbound_ref, name_of(e))
                                          for node in (e.get("inbound_nodes") or [])]})
@@ -161,7 +172,11 @@ def _node(node: Any, ref: Callable[..., list[Any]], layer: str) -> list[list[Any
         kwargs = _call_kwargs(node.get("kwargs") or {}, layer)
         return [ref(*history) + [kwargs] for history in tensors]
     entries = []
-    for entry in node:
+    for entry in node if isinstance(node, list) else [node]:
+        if not (isinstance(entry, (list, tuple)) and 3 <= len(entry) <= 4
+                and (len(entry) == 3 or isinstance(entry[3], dict))):
+            raise ValueError(f"Layer {layer!r}: an entry of 'inbound_nodes' should be [layer name, node "
+                             f"index, tensor index, kwargs], found {str(entry)[:60]}.")
         kwargs = _call_kwargs(entry[3] if len(entry) > 3 else {}, layer)
         entries.append(ref(entry[0], entry[1], entry[2]) + [kwargs])
     return entries
@@ -169,7 +184,8 @@ def _node(node: Any, ref: Callable[..., list[Any]], layer: str) -> list[list[Any
 
 def _collect(value: Any, tensors: list[list[Any]], others: list[Any]) -> None:
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-        tensors.append(list(value["config"]["keras_history"]))
+        history = value["config"].get("keras_history") if isinstance(value.get("config"), dict) else None
+        tensors.append(list(history) if isinstance(history, (list, tuple)) else [history])
     elif isinstance(value, dict):
         for v in value.values():
             _collect(v, tensors, others)
@@ -181,6 +197,8 @@ def _collect(value: Any, tensors: list[list[Any]], others: list[Any]) -> None:
 
 
 def _call_kwargs(kwargs: dict[str, Any], layer: str) -> dict[str, Any]:
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"Layer {layer!r} is called with kwargs {kwargs!s:.60}, which should be a dict.")
     out = {}
     for key, value in kwargs.items():
         if key == "mask" and value is None:

@@ -11,7 +11,6 @@ names classes, which must be minikeras's (or yours, through ``custom_objects``).
 from __future__ import annotations
 
 import io
-import json
 import os
 import warnings
 import zipfile
@@ -20,11 +19,10 @@ from typing import Any
 
 import h5py
 
-from ..engine import deserialize_layer
-from .config import lambda_layers, to_json_text
+from .config import to_json_text
 from .files import atomic_path
 from .hdf5 import BOMB_FLOOR_BYTES, MAX_EXPANSION, ModelFileError
-from .keras3 import normalize_model_config
+from .json_text import parse_json
 from .keras3_config import (
     keras3_compile_config,
     keras3_model_config,
@@ -38,7 +36,9 @@ from .keras3_weights import (
     write_model_weights,
     write_optimizer,
 )
+from .rebuild import MALFORMED, rebuild_model
 from .training import compile_from_training_config
+from .weight_check import WeightCheck, dataset_values
 
 #: The Keras 3 release whose archive layout minikeras writes (and was checked against).
 KERAS3_VERSION = "3.15.1"
@@ -143,9 +143,9 @@ def read_members(filepath: Any, wanted: tuple[str, ...] = (CONFIG, METADATA, WEI
 
 def _json_member(path: str, members: dict[str, bytes], name: str) -> Any:
     try:
-        return json.loads(members[name].decode("utf8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{path}: member {name!r} is not valid JSON ({e}).") from e
+        return parse_json(members[name], f"{path}: member {name!r}")
+    except ValueError as e:
+        raise ModelFileError(str(e)) from e
 
 
 def write_members(filepath: Any, members: dict[str, bytes], overwrite: bool = True) -> None:
@@ -174,6 +174,12 @@ def save_keras(model: Any, filepath: Any, overwrite: bool = True, include_optimi
                              WEIGHTS: buffer.getvalue()}, overwrite)
 
 
+def _layer_weight_values(f: h5py.File) -> int:
+    """How many values the layers' weights in ``model.weights.h5`` hold (not the optimizer's), unread."""
+    return sum(dataset_values(f[key]) for key in f if key != "optimizer"
+               and isinstance(f.get(key, getlink=True), h5py.HardLink) and isinstance(f[key], h5py.Group))
+
+
 def load_keras(filepath: Any, custom_objects: dict[str, Any] | None = None, compile: bool = True,  # noqa: A002
                safe_mode: bool = True) -> Any:
     """The model in a ``.keras`` archive written by minikeras or Keras 3."""
@@ -181,36 +187,32 @@ def load_keras(filepath: Any, custom_objects: dict[str, Any] | None = None, comp
     members = read_members(path)
     entry = _json_member(path, members, CONFIG)
     where = f"{path}: member {CONFIG!r}"
+    compile_config = entry.get("compile_config") if compile and isinstance(entry, dict) else None
+    with h5py.File(io.BytesIO(members[WEIGHTS]), "r") as f, relabeled(f, f"{path}: member {WEIGHTS!r}"):
+        held = _layer_weight_values(f)
     try:
-        data = normalize_model_config(entry, custom_objects)
-    except (ValueError, TypeError, KeyError) as e:
-        raise ModelFileError(f"{where}: cannot read the model config: {e}") from e
-    lambdas = lambda_layers(data)
-    if lambdas and safe_mode:
-        raise ModelFileError(f"{where}: the model has Lambda layers {lambdas}, and loading them is refused "
-                             "in safe_mode (the default): a file may name a function but never chooses the "
-                             "code you run. If you trust it, pass safe_mode=False and "
-                             "custom_objects={'<function name>': your_function}.")
-    try:
-        model = deserialize_layer(data, custom_objects)
-    except (ValueError, TypeError, KeyError) as e:
-        raise ModelFileError(f"{where}: cannot rebuild the model from its config: {e}") from e
-    compile_config = entry.get("compile_config") if compile else None
+        model = rebuild_model(entry, custom_objects, safe_mode, WeightCheck(held))
+    except ModelFileError:
+        raise
+    except ValueError as e:
+        raise ModelFileError(f"{where}: {e}") from e
     with h5py.File(io.BytesIO(members[WEIGHTS]), "r") as f, relabeled(f, f"{path}: member {WEIGHTS!r}"):
         try:
             read_model_weights(f, model, entry)
-        except ValueError as e:
+        except MALFORMED as e:
             if isinstance(e, ModelFileError):
                 raise
             raise ModelFileError(f"{f.filename}: {e}") from e
         if compile_config:
-            try:
+            try:  # the training function is built only when the optimizer state is restored
                 compile_from_training_config(model, training_config_from_compile_config(compile_config),
                                              custom_objects)
-            except (ValueError, TypeError, KeyError) as e:
+                problem = read_optimizer(f, model, uses_learning_rate_variable(compile_config))
+            except MALFORMED as e:
+                if isinstance(e, ModelFileError):
+                    raise
                 raise ModelFileError(f"{where}: the model was saved compiled, but cannot be compiled again: "
                                      f"{e}. Pass compile=False to load it uncompiled.") from e
-            problem = read_optimizer(f, model, uses_learning_rate_variable(compile_config))
             if problem is not None:
                 warnings.warn(f"{path}: the optimizer state was not restored ({problem}); training "
                               "continues from a fresh optimizer state.", stacklevel=3)

@@ -25,7 +25,6 @@ Attributes are written as UTF-8 ``bytes`` (Keras 2 can only read those) and read
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from importlib import metadata
@@ -34,9 +33,10 @@ from typing import Any
 import h5py
 
 from .. import backend as K
-from ..engine import Network, deserialize_layer
-from .config import lambda_layers, to_json_text
+from ..engine import Network
+from .config import to_json_text
 from .hdf5 import (
+    ModelFileError,
     atomic_writing,
     fail,
     get_group,
@@ -46,11 +46,13 @@ from .hdf5 import (
     reading,
     write_text_attr,
 )
-from .keras3 import normalize_model_config
+from .json_text import parse_json
 from .keras3_weights import read_model_weights, write_model_weights, write_optimizer
 from .keras_archive import load_keras, load_keras_weights, save_keras
 from .portable import portable_model_config
+from .rebuild import MALFORMED, rebuild_model
 from .training import compile_from_training_config, training_config
+from .weight_check import WeightCheck, dataset_values
 from .weights import (
     KERAS_VERSION,
     load_weights_from_group,
@@ -164,9 +166,9 @@ def _json_attr(f: h5py.Group, name: str) -> Any:
     if text is None:
         return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise fail(f, f"the attribute {name!r} is not valid JSON ({e}).") from e
+        return parse_json(text, f"the attribute {name!r}")
+    except ValueError as e:
+        raise fail(f, str(e)) from e
 
 
 def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None, compile: bool = True,  # noqa: A002
@@ -189,33 +191,28 @@ def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None, comp
                            "the model in code and call load_weights on it.")
             raise fail(f, "no model config found (the root attribute 'model_config' is missing): it is "
                        "not a model saved by model.save().")
+        weights = get_group(f, "model_weights") if "model_weights" in f else None
+        check = WeightCheck(dataset_values(weights) if weights is not None else 0)
         try:
-            data = normalize_model_config(config, custom_objects)
-        except (ValueError, TypeError, KeyError) as e:
-            raise fail(f, f"cannot read the model config: {e}") from e
-        lambdas = lambda_layers(data)
-        if lambdas and safe_mode:
-            raise fail(f, f"the model has Lambda layers {lambdas}, and loading them is refused in "
-                       "safe_mode (the default). A Lambda layer runs a Python function; a file can "
-                       "name one but should never choose the code you run. If you trust this file, "
-                       "pass safe_mode=False and custom_objects={'<function name>': your_function}: "
-                       "minikeras never runs code stored in a file.")
-        try:
-            model = deserialize_layer(data, custom_objects)
-        except (ValueError, TypeError, KeyError) as e:
-            raise fail(f, f"cannot rebuild the model from its config: {e}") from e
+            model = rebuild_model(config, custom_objects, safe_mode, check)
+        except ModelFileError:
+            raise
+        except ValueError as e:
+            raise fail(f, str(e)) from e
         if not isinstance(model, Network):
             raise fail(f, f"its model_config describes a single {type(model).__name__} layer, not a model")
         load_weights_from_group(get_group(f, "model_weights"), model.layers, model.name)
         training = _json_attr(f, "training_config") if compile else None
         if training is not None:
-            try:
+            try:  # the training function is built only when the optimizer state is restored
                 compile_from_training_config(model, training, custom_objects)
-            except (ValueError, TypeError, KeyError) as e:
+                _restore_optimizer(f, model)
+            except MALFORMED as e:
+                if isinstance(e, ModelFileError):
+                    raise
                 raise fail(f, f"the model was saved compiled, but cannot be compiled again: {e}. Pass "
                            "compile=False to load it uncompiled (and compile it yourself), or "
                            "custom_objects for a loss, metric or optimizer of your own.") from e
-            _restore_optimizer(f, model)
     return model
 
 

@@ -43,6 +43,9 @@ PHASES = {
 
 def describe_value(value: Any) -> str:
     """A recorded value as text: small arrays in full, big ones as statistics and a few entries."""
+    if isinstance(value, tuple):  # a loop's value: one part per stacked result, final state, ...
+        parts = ("none" if v is None else describe_value(v) for v in value)
+        return "\n\n".join(f"part {k}: {text}" for k, text in enumerate(parts))
     arr = np.asarray(value)
     head = f"shape {shape_text(arr.shape)}, {arr.dtype}"
     if arr.size <= FULL_SIZE or arr.dtype.kind not in "biuf":
@@ -161,7 +164,7 @@ class Explorer:
             self._left_out.append(what)
             return None
         self._chars += len(text)
-        if np.asarray(value).size > FULL_SIZE:
+        if not isinstance(value, tuple) and np.asarray(value).size > FULL_SIZE:
             self._summarised.add(what)
         return text
 

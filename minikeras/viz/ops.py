@@ -20,6 +20,7 @@ from ..engine import Network
 from ..graph import Op, Tensor, topo_sort
 from ..graph.ops.state import AssignOp, Const, Placeholder, Variable
 from .dot import attrs, graph_header, quote, shape_text
+from .loops import loop_bodies
 from .render import Picture
 
 #: kind -> (DOT shape, fill colour, what the legend calls it)
@@ -70,6 +71,9 @@ def _targets(what: Any) -> tuple[list[Tensor], Function | None]:
 
 def _summary(value: Any) -> str:
     """A value in a few characters: small arrays in full, big ones as statistics."""
+    if isinstance(value, tuple):  # a loop's value: its stacked results and final states
+        shapes = ("-" if v is None else shape_text(np.shape(v)) for v in value)
+        return f"{len(value)} parts: " + ", ".join(shapes)
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
         return f"{arr.dtype}{shape_text(arr.shape)}"
@@ -119,6 +123,8 @@ def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
         lines.append(f"  graph{attrs(fontsize='10', label=note)};")  # a root label sits at the bottom
     boxes = _collapsed_labels(ops, group, targets, show_shapes)
     _emit_clusters(ops, group, boxes, cluster_depth, run, values, show_shapes, lines)
+    drawn = [op for op in ops if group[op] == op.name]
+    loop_bodies(drawn, lambda op: _node(op, None, {}, show_shapes), lines)
     seen: set[tuple[str, str, bool]] = set()
     for op in ops:
         for i, x in enumerate(op.inputs):
@@ -151,8 +157,8 @@ def graph_to_dot(what: Any, show_shapes: bool = True, show_values: bool = False,
                 notes.append("grey: in the graph, not run")
             if function is not None and function.plan.updates:
                 notes.append("dashed arrow: an update")
-        drawn = len(set(group.values()))
-        _legend(lines, [k for k in STYLES if k in present], notes, row=drawn <= _SMALL)
+        boxes_drawn = len(set(group.values()))
+        _legend(lines, [k for k in STYLES if k in present], notes, row=boxes_drawn <= _SMALL)
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -9,8 +9,11 @@ from . import (
     debug,
     index,
     linalg,
+    loops,
     math,
     nn,
+    padding,
+    patches,
     pool,
     random,
     reduce,
@@ -25,8 +28,11 @@ from .conv import *  # noqa: F403
 from .debug import *  # noqa: F403
 from .index import *  # noqa: F403
 from .linalg import *  # noqa: F403
+from .loops import *  # noqa: F403
 from .math import *  # noqa: F403
 from .nn import *  # noqa: F403
+from .padding import *  # noqa: F403
+from .patches import *  # noqa: F403
 from .pool import *  # noqa: F403
 from .random import *  # noqa: F403
 from .reduce import *  # noqa: F403
@@ -34,6 +40,6 @@ from .scan import *  # noqa: F403
 from .state import *  # noqa: F403
 from .trig import *  # noqa: F403
 
-MODULES = (array, broadcast, compare, conv, debug, index, linalg, math, nn, pool, random, reduce, scan, state,
-           trig)
+MODULES = (array, broadcast, compare, conv, debug, index, linalg, loops, math, nn, padding, patches,
+           pool, random, reduce, scan, state, trig)
 BUILDERS = [name for module in MODULES for name in module.__all__]

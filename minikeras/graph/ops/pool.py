@@ -1,11 +1,14 @@
-"""2-D max and average pooling, channels_last (NHWC), with TensorFlow's padding rules.
+"""Max and average pooling in 1, 2 or 3 spatial axes, channels_last, TensorFlow's padding rules.
 
 Pooling takes the max or the mean over a window's taps; each gradient adds ``gy`` back into
-the same slices.
+the same slices. The max-pool gradient takes the forward's output ``y`` (as TensorFlow's
+``MaxPoolGrad`` does): a tap wins a window where it equals ``y``, and the first such tap
+(row-major) takes the gradient.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -15,61 +18,60 @@ from ..tensor import Shape, Tensor
 from .state import as_tensor
 from .windows import (
     Geometry,
-    crop_hw,
+    crop_spatial,
     expect_shape,
-    int_pair,
-    pad_hw,
+    int_tuple,
+    pad_spatial,
     padding_of,
+    scratch_of,
     static_shape,
+    tap_index,
     tap_offsets,
-    tap_view,
 )
 
-__all__ = ["pool2d"]
+__all__ = ["pool1d", "pool2d", "pool3d", "pool_nd"]
 
 
 class Pool(Op):
     """Base of the pooling ops: attrs ``pool_size``, ``strides``, ``padding``."""
 
-    pool_size: tuple[int, int]
-    strides: tuple[int, int]
+    pool_size: tuple[int, ...]
+    strides: tuple[int, ...]
     padding: str
 
     def pooled_shape(self, x: Tensor) -> Shape:
-        if x.ndim != 4:
-            raise ValueError(
-                f"pool2d: x must have rank 4 (batch, h, w, channels); {x.name} has shape {x.shape}"
-            )
-        return static_shape(x, self.pool_size, self.strides, self.padding, x.shape[3], "pool2d")
+        n = len(self.pool_size)
+        if x.ndim != n + 2:
+            raise ValueError(f"pool{n}d: x must have rank {n + 2} (batch, {n} spatial axes, "
+                             f"channels); {x.name} has shape {x.shape}")
+        return static_shape(x, self.pool_size, self.strides, self.padding, x.shape[-1], f"pool{n}d")
 
     def geometry(self, x: np.ndarray) -> Geometry:
-        return Geometry.of(np.shape(x)[1:3], self.pool_size, self.strides, self.padding, self.type)
+        return Geometry.of(np.shape(x)[1:-1], self.pool_size, self.strides, self.padding, self.type)
 
-    def counts(self, hw: tuple[int, ...], g: Geometry, dtype: Any) -> np.ndarray:
-        """How many real (unpadded) pixels each window holds, shaped ``(oh, ow, 1)``."""
+    def taps(self, a: np.ndarray, g: Geometry) -> list[np.ndarray]:
+        """The view of padded ``a`` that each tap meets, in row-major tap order."""
+        return [a[index] for index in tap_index(tap_offsets(self.pool_size), g.out, self.strides)]
+
+    def counts(self, spatial: tuple[int, ...], g: Geometry, dtype: Any) -> np.ndarray:
+        """How many real (unpadded) pixels each window holds, shaped ``(*out, 1)``."""
         sizes = []
-        for n, k, s, o, (before, _) in zip(hw, self.pool_size, self.strides, g.out, g.pads):
+        for n, k, s, o, (before, _) in zip(spatial, self.pool_size, self.strides, g.out, g.pads):
             start = np.arange(o) * s - before
             sizes.append(np.minimum(start + k, n) - np.maximum(start, 0))
-        return np.multiply.outer(*sizes)[..., None].astype(dtype)
-
-    def argmax(self, x: np.ndarray, g: Geometry) -> np.ndarray:
-        """Index (in ``tap_offsets`` order) of the first maximum of each window."""
-        xp = pad_hw(x, g.pads, _lowest(x.dtype))
-        taps = tap_offsets(*self.pool_size)
-        best = tap_view(xp, *taps[0], g.out, self.strides).copy()
-        index = np.zeros(best.shape, dtype=np.intp)
-        for t, (i, j) in enumerate(taps[1:], start=1):
-            tap = tap_view(xp, i, j, g.out, self.strides)
-            later = tap > best  # strictly greater: on a tie the first maximum wins, as in TF
-            np.copyto(best, tap, where=later)
-            np.copyto(index, t, where=later)
-        return index
+        count = sizes[0]
+        for size in sizes[1:]:
+            count = np.multiply.outer(count, size)
+        return count[..., None].astype(dtype)
 
 
 def _lowest(dtype: Any) -> Any:
     """The padding value that never wins a max: -inf, or the smallest integer."""
     return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
+
+
+def _pooled(x: np.ndarray, g: Geometry) -> np.ndarray:
+    return np.empty((x.shape[0], *g.out, x.shape[-1]), dtype=x.dtype)
 
 
 class MaxPool(Pool):
@@ -80,57 +82,82 @@ class MaxPool(Pool):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         g = self.geometry(x)
-        xp = pad_hw(x, g.pads, _lowest(x.dtype))
-        y = np.full((x.shape[0], *g.out, x.shape[3]), _lowest(x.dtype), dtype=x.dtype)
-        for i, j in tap_offsets(*self.pool_size):
-            np.maximum(y, tap_view(xp, i, j, g.out, self.strides), out=y)
+        first, *rest = self.taps(pad_spatial(x, g.pads, _lowest(x.dtype)), g)
+        y = _pooled(x, g)
+        np.copyto(y, first)
+        for tap in rest:
+            np.maximum(y, tap, out=y)
         return y
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
-        return [MaxPoolGrad.apply(self.inputs[0], gy, **self.attrs)]
+        return [MaxPoolGrad.apply(self.inputs[0], self.y, gy, **self.attrs)]
+
+
+def winners(op: Pool, x: np.ndarray, y: np.ndarray, g: Geometry) -> Iterator[tuple[int, np.ndarray]]:
+    """Per tap, a mask of the windows whose first maximum it is (ties go to the earliest tap).
+
+    One mask buffer serves every tap (use each before asking for the next): ``free`` marks
+    the windows still without a winner, so a tap wins where it equals ``y`` and is free.
+    """
+    mask, free = np.empty(y.shape, dtype=bool), np.ones(y.shape, dtype=bool)
+    for t, tap in enumerate(op.taps(pad_spatial(x, g.pads, _lowest(x.dtype)), g)):
+        np.equal(tap, y, out=mask)
+        np.logical_and(mask, free, out=mask)
+        np.logical_xor(free, mask, out=free)
+        yield t, mask
 
 
 class MaxPoolGrad(Pool):
     """``gy`` routed back to the first maximum of each window of ``x``; zeros elsewhere.
 
-    Linear in ``gy``; piecewise constant in ``x`` (no gradient flows to ``x``).
+    Inputs ``(x, y, gy)`` with ``y`` the forward's output. Linear in ``gy``; piecewise
+    constant in ``x`` (no gradient flows to ``x`` or ``y``).
     """
 
-    def infer(self, x: Tensor, gy: Tensor) -> tuple[Shape, str]:
+    def infer(self, x: Tensor, y: Tensor, gy: Tensor) -> tuple[Shape, str]:
         return x.shape, gy.dtype
 
-    def forward(self, x: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    def forward(self, x: np.ndarray, y: np.ndarray, gy: np.ndarray) -> np.ndarray:
         g = self.geometry(x)
-        expect_shape(gy, (x.shape[0], *g.out, x.shape[3]), f"{self.type} gy")
-        index = self.argmax(x, g)
-        gxp = np.zeros((x.shape[0], *g.padded(x.shape[1:3]), x.shape[3]), dtype=gy.dtype)
-        for t, (i, j) in enumerate(tap_offsets(*self.pool_size)):
-            tap = tap_view(gxp, i, j, g.out, self.strides)
-            tap += np.where(index == t, gy, 0)
-        return crop_hw(gxp, g.pads, x.shape[1:3])
+        expect_shape(gy, y.shape, f"{self.type} gy")
+        # Windows that neither overlap nor leave gaps cover each pixel once: each tap's share
+        # can be written, not added, into an uninitialised array.
+        tiled = self.strides == self.pool_size and all(
+            o * s == n for o, s, n in zip(g.out, self.strides, g.padded(x.shape[1:-1])))
+        scratch = scratch_of(self)  # a buffer reused from step to step (see Scratch)
+        make = scratch.empty if tiled else scratch.zeros
+        gxp = make((x.shape[0], *g.padded(x.shape[1:-1]), x.shape[-1]), gy.dtype)
+        views = self.taps(gxp, g)
+        for t, mask in winners(self, x, y, g):
+            if tiled:
+                np.multiply(gy, mask, out=views[t])
+            else:
+                np.add(views[t], gy, out=views[t], where=mask)
+        return crop_spatial(gxp, g.pads, x.shape[1:-1])
 
     def backward(self, ggx: Tensor) -> list[Tensor | None]:
-        return [None, MaxPoolGradGrad.apply(self.inputs[0], ggx, **self.attrs)]
+        x, y, _ = self.inputs
+        return [None, None, MaxPoolGradGrad.apply(x, y, ggx, **self.attrs)]
 
 
 class MaxPoolGradGrad(Pool):
     """``ggx`` picked at the first maximum of each window of ``x``: the adjoint of ``MaxPoolGrad``."""
 
-    def infer(self, x: Tensor, ggx: Tensor) -> tuple[Shape, str]:
-        return self.pooled_shape(x), ggx.dtype
+    def infer(self, x: Tensor, y: Tensor, ggx: Tensor) -> tuple[Shape, str]:
+        return y.shape, ggx.dtype
 
-    def forward(self, x: np.ndarray, ggx: np.ndarray) -> np.ndarray:
+    def forward(self, x: np.ndarray, y: np.ndarray, ggx: np.ndarray) -> np.ndarray:
         g = self.geometry(x)
         expect_shape(ggx, x.shape, f"{self.type} ggx")
-        index = self.argmax(x, g)
-        up = pad_hw(ggx, g.pads)
-        y = np.zeros((x.shape[0], *g.out, x.shape[3]), dtype=ggx.dtype)
-        for t, (i, j) in enumerate(tap_offsets(*self.pool_size)):
-            y += np.where(index == t, tap_view(up, i, j, g.out, self.strides), 0)
-        return y
+        out = np.zeros(y.shape, dtype=ggx.dtype)
+        views = self.taps(pad_spatial(ggx, g.pads), g)
+        for t, mask in winners(self, x, y, g):
+            np.copyto(out, views[t], where=mask)
+        return out
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
-        return [None, MaxPoolGrad.apply(self.inputs[0], gy, **self.attrs)]
+        x, y, _ = self.inputs
+        return [None, None, MaxPoolGrad.apply(x, y, gy, **self.attrs)]
 
 
 class AvgPool(Pool):
@@ -144,11 +171,10 @@ class AvgPool(Pool):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         g = self.geometry(x)
-        xp = pad_hw(x, g.pads)
-        y = np.zeros((x.shape[0], *g.out, x.shape[3]), dtype=x.dtype)
-        for i, j in tap_offsets(*self.pool_size):
-            y += tap_view(xp, i, j, g.out, self.strides)
-        y /= self.counts(x.shape[1:3], g, x.dtype)
+        y = np.zeros((x.shape[0], *g.out, x.shape[-1]), dtype=x.dtype)
+        for tap in self.taps(pad_spatial(x, g.pads), g):
+            y += tap
+        y /= self.counts(x.shape[1:-1], g, x.dtype)
         return y
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
@@ -162,27 +188,46 @@ class AvgPoolGrad(Pool):
         return x.shape, gy.dtype
 
     def forward(self, x: np.ndarray, gy: np.ndarray) -> np.ndarray:
-        n, h, w, c = np.shape(x)
+        shape = np.shape(x)
         g = self.geometry(x)
-        expect_shape(gy, (n, *g.out, c), f"{self.type} gy")
-        share = gy / self.counts((h, w), g, gy.dtype)
-        gxp = np.zeros((n, *g.padded((h, w)), c), dtype=gy.dtype)
-        for i, j in tap_offsets(*self.pool_size):
-            tap = tap_view(gxp, i, j, g.out, self.strides)
-            tap += share
-        return crop_hw(gxp, g.pads, (h, w))
+        expect_shape(gy, (shape[0], *g.out, shape[-1]), f"{self.type} gy")
+        share = gy / self.counts(shape[1:-1], g, gy.dtype)
+        gxp = np.zeros((shape[0], *g.padded(shape[1:-1]), shape[-1]), dtype=gy.dtype)
+        for view in self.taps(gxp, g):
+            view += share
+        return crop_spatial(gxp, g.pads, shape[1:-1])
 
     def backward(self, ggx: Tensor) -> list[Tensor | None]:
         return [None, AvgPool.apply(ggx, **self.attrs)]
 
 
-def pool2d(x: Any, pool_size: Any, strides: Any = None, padding: str = "valid",
-           pool_mode: str = "max") -> Tensor:
-    """2-D max or average pooling, channels_last; ``strides`` defaults to ``pool_size``."""
+def pool_nd(x: Any, pool_size: Any, strides: Any = None, padding: str = "valid", pool_mode: str = "max",
+         what: str = "pool") -> Tensor:
+    """Max or average pooling over every spatial axis of ``x`` (channels_last);
+    ``strides`` defaults to ``pool_size``."""
     ops = {"max": MaxPool, "avg": AvgPool}
     if pool_mode not in ops:
-        raise ValueError(f'pool2d: pool_mode must be "max" or "avg", got {pool_mode!r}')
-    pool_size = int_pair(pool_size, "pool2d: pool_size")
-    strides = pool_size if strides is None else int_pair(strides, "pool2d: strides")
-    return ops[pool_mode].apply(as_tensor(x), pool_size=pool_size, strides=strides,
-                                padding=padding_of(padding, "pool2d"))
+        raise ValueError(f'{what}: pool_mode must be "max" or "avg", got {pool_mode!r}')
+    x = as_tensor(x)
+    n = len(pool_size) if isinstance(pool_size, (tuple, list)) else max(x.ndim - 2, 1)
+    size = int_tuple(pool_size, n, f"{what}: pool_size")
+    step = size if strides is None else int_tuple(strides, n, f"{what}: strides")
+    return ops[pool_mode].apply(x, pool_size=size, strides=step, padding=padding_of(padding, what))
+
+
+def pool1d(x: Any, pool_size: Any, strides: Any = None, padding: str = "valid",
+           pool_mode: str = "max") -> Tensor:
+    """1-D pooling of ``x (batch, steps, channels)``."""
+    return pool_nd(x, int_tuple(pool_size, 1, "pool1d: pool_size"), strides, padding, pool_mode, "pool1d")
+
+
+def pool2d(x: Any, pool_size: Any, strides: Any = None, padding: str = "valid",
+           pool_mode: str = "max") -> Tensor:
+    """2-D pooling of ``x (batch, h, w, channels)``."""
+    return pool_nd(x, int_tuple(pool_size, 2, "pool2d: pool_size"), strides, padding, pool_mode, "pool2d")
+
+
+def pool3d(x: Any, pool_size: Any, strides: Any = None, padding: str = "valid",
+           pool_mode: str = "max") -> Tensor:
+    """3-D pooling of ``x (batch, d, h, w, channels)``."""
+    return pool_nd(x, int_tuple(pool_size, 3, "pool3d: pool_size"), strides, padding, pool_mode, "pool3d")

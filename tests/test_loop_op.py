@@ -1,0 +1,208 @@
+"""The loop op and ``K.rnn``: values against NumPy, unrolled == loop, gradients as loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minikeras import backend as K
+from minikeras import graph as G
+from minikeras.testing import check_gradients
+from minikeras.testing.strategies import expression_graphs
+
+
+def simple_step(w: G.Tensor, u: G.Tensor):
+    def step(x_t, states):
+        h = K.tanh(K.dot(x_t, w) + K.dot(states[0], u))
+        return h, [h]
+    return step
+
+
+def numpy_rnn(x, h0, w, u, mask=None, backwards=False):
+    h, outs = h0, []
+    steps = range(x.shape[1])[::-1] if backwards else range(x.shape[1])
+    for t in steps:
+        new = np.tanh(x[:, t] @ w + h @ u)
+        if mask is not None:
+            m = mask[:, t][:, None]
+            new = np.where(m, new, h)
+        h = new
+        outs.append(h)
+    return h, np.stack(outs, axis=1)
+
+
+@pytest.mark.parametrize("unroll", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_rnn_against_numpy(unroll, go_backwards):
+    x = K.placeholder((None, 4, 3))
+    h0 = K.placeholder((None, 2))
+    w, u = K.variable(np.random.randn(3, 2)), K.variable(np.random.randn(2, 2))
+    last, outputs, states = K.rnn(simple_step(w, u), x, [h0], go_backwards=go_backwards, unroll=unroll)
+    assert K.int_shape(outputs) == (None, 4, 2)
+    xv, hv = np.random.randn(5, 4, 3), np.random.randn(5, 2)
+    got = K.function([x, h0], [last, outputs, states[0]])([xv, hv])
+    h, outs = numpy_rnn(xv, hv, w.get_value(), u.get_value(), backwards=go_backwards)
+    np.testing.assert_allclose(got[0], outs[:, -1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got[1], outs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got[2], h, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("unroll", [False, True])
+def test_a_masked_step_carries_the_state_over(unroll):
+    x = K.placeholder((None, 4, 3))
+    mask = K.placeholder((None, 4), dtype="bool")
+    w, u = K.variable(np.random.randn(3, 2)), K.variable(np.random.randn(2, 2))
+    h0 = K.zeros((2, 2))
+    _, outputs, states = K.rnn(simple_step(w, u), x, [h0], mask=mask, unroll=unroll)
+    xv = np.random.randn(2, 4, 3)
+    mv = np.array([[1, 1, 0, 0], [1, 1, 1, 0]], bool)
+    got = K.function([x, mask], [outputs, states[0]])([xv, mv])
+    h, outs = numpy_rnn(xv, np.zeros((2, 2)), w.get_value(), u.get_value(), mask=mv)
+    np.testing.assert_allclose(got[0], outs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got[1], h, rtol=1e-5, atol=1e-6)
+
+
+def test_unrolled_and_loop_give_the_same_values_and_gradients():
+    x = K.placeholder((3, 5, 2), dtype="float64")
+    w = K.variable(np.random.randn(2, 4), dtype="float64")
+    u = K.variable(np.random.randn(4, 4) * 0.5, dtype="float64")
+    h0 = K.variable(np.random.randn(3, 4), dtype="float64")
+    results = []
+    for unroll in (False, True):
+        _, outputs, states = K.rnn(simple_step(w, u), x, [h0], unroll=unroll)
+        loss = K.sum(K.square(outputs)) + K.sum(states[0] * 3)
+        grads = K.gradients(loss, [x, w, u, h0])
+        results.append(K.function([x], [loss, *grads])([np.random.RandomState(0).randn(3, 5, 2)]))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_the_gradient_of_a_loop_is_a_loop():
+    x = K.placeholder((None, 5, 2))
+    w, u = K.variable(np.random.randn(2, 4)), K.variable(np.random.randn(4, 4))
+    _, outputs, _ = K.rnn(simple_step(w, u), x, [K.zeros((2, 4))])
+    (gw,) = K.gradients(K.sum(outputs), [w])
+    loops = [op for op in G.topo_sort([gw]) if op.type == "Loop"]
+    assert len(loops) == 2  # the forward loop and the backward one
+    forward, backward = loops
+    assert forward.reverse is False and backward.reverse is True
+    assert len(forward.body.ops) < 10  # one step's ops, not five copies
+
+
+def _loop_loss(x, h0, w, u):
+    _, outputs, states = K.rnn(simple_step(w, u), x, [h0])
+    return K.sum(outputs * outputs) + K.sum(states[0])
+
+
+def test_check_gradients_on_the_loop_first_and_second_order():
+    rng = np.random.RandomState(1)
+    args = [rng.randn(2, 4, 3), rng.randn(2, 2), rng.randn(3, 2) * 0.5, rng.randn(2, 2) * 0.5]
+    check_gradients(_loop_loss, args)
+    check_gradients(_loop_loss, args, order=2)
+
+
+def test_check_gradients_with_an_unknown_number_of_steps_and_a_mask():
+    rng = np.random.RandomState(2)
+    mask = K.constant(np.array([[1, 1, 0], [1, 0, 0]], bool))
+
+    def f(x, w):
+        _, outputs, _ = K.rnn(simple_step(w, w[:, :2] * 0 + w[:2] * 0.5), x,
+                                   [K.zeros((2, 2), dtype="float64")], mask=mask)
+        return outputs
+
+    check_gradients(f, [rng.randn(2, 3, 2), rng.randn(2, 2)], placeholder_shapes=[(2, None, 2), (2, 2)])
+
+
+@given(expression_graphs(min_inputs=2, max_inputs=2, max_steps=4), st.integers(1, 4))
+def test_check_gradients_on_loops_with_random_bodies(drawn, steps):
+    """A random expression of (x_t, carried) is the body; the next carried value is a squashed
+    sum of it, reduced to the carried value's shape."""
+    expr, (x_value, carry_value) = drawn
+    seq = np.stack([x_value * (0.5 + 0.25 * t) for t in range(steps)])
+
+    def f(xs, carry):
+        def step(slices, carried):
+            y = expr(slices[0], carried[0])
+            new = G.sum_to(K.tanh(y + K.zeros_like(carried[0])), carried[0]) * 0.5
+            return [y], [new]
+        (ys,), (last,) = G.loop(step, [xs], [carry])
+        return K.sum(ys) + K.sum(last * last)
+
+    check_gradients(f, [seq, carry_value])
+
+
+def test_map_fn_foldl_foldr():
+    x = K.placeholder((None, 3))
+    xv = np.arange(12, dtype="float32").reshape(4, 3)
+    squares = K.map_fn(lambda r: r * r, x)
+    left = K.foldl(lambda acc, r: acc * 0.5 + r, x)
+    right = K.foldr(lambda acc, r: acc * 0.5 + r, x)
+    total = K.foldl(lambda acc, r: acc + K.sum(r), x, initializer=K.constant(0.0))
+    got = K.function([x], [squares, left, right, total])([xv])
+    np.testing.assert_allclose(got[0], xv ** 2)
+    acc = xv[0]
+    for r in xv[1:]:
+        acc = acc * 0.5 + r
+    np.testing.assert_allclose(got[1], acc)
+    acc = xv[-1]
+    for r in xv[-2::-1]:
+        acc = acc * 0.5 + r
+    np.testing.assert_allclose(got[2], acc)
+    assert got[3] == pytest.approx(xv.sum())
+
+
+def test_a_random_op_inside_a_step_is_refused_with_the_way_out():
+    x = K.placeholder((None, 4, 3))
+
+    def step(x_t, states):
+        h = K.dropout(x_t, 0.5)
+        return h, [h]
+
+    with pytest.raises(ValueError, match="Draw the random tensor outside the step"):
+        K.rnn(step, x, [K.zeros((2, 3))])
+
+
+def test_sequences_of_different_lengths_are_an_error_naming_them():
+    a, b = K.placeholder((None, 2)), K.placeholder((None, 2))
+    (out,), _ = G.loop(lambda xs, _: ([xs[0] + xs[1]], []), [a, b])
+    f = K.function([a, b], [out])
+    with pytest.raises(ValueError, match="same number of steps"):
+        f([np.zeros((3, 2)), np.zeros((4, 2))])
+
+
+def test_unrolling_needs_a_known_number_of_steps():
+    x = K.placeholder((None, None, 3))
+    with pytest.raises(ValueError, match="fixed number of timesteps"):
+        K.rnn(simple_step(K.variable(np.ones((3, 2))), K.variable(np.ones((2, 2)))), x,
+              [K.zeros((1, 2))], unroll=True)
+
+
+def test_constants_reach_every_step():
+    x = K.placeholder((None, 3, 2))
+    c = K.placeholder((None, 2))
+
+    def step(x_t, states):
+        prev, const = states
+        h = prev + x_t * const
+        return h, [h]
+
+    _, outputs, (last,) = K.rnn(step, x, [K.zeros((2, 2))], constants=[c])
+    xv, cv = np.random.randn(2, 3, 2), np.random.randn(2, 2)
+    got = K.function([x, c], [outputs, last])([xv, cv])
+    np.testing.assert_allclose(got[0], np.cumsum(xv * cv[:, None], axis=1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got[1], (xv * cv[:, None]).sum(1), rtol=1e-5, atol=1e-6)
+
+
+def test_the_forward_loop_keeps_only_what_its_gradient_reads():
+    """tanh's gradient reads tanh's output (a per-step result, stacked anyway) and the product
+    h U's gradient reads h (the carried value entering the step); the sums' gradients read only
+    shapes, which are kept without copying a value."""
+    x = K.placeholder((None, 5, 2))
+    w, u = K.variable(np.random.randn(2, 4)), K.variable(np.random.randn(4, 4))
+    _, outputs, _ = K.rnn(simple_step(w, u), x, [K.zeros((2, 4))])
+    K.gradients(K.sum(outputs), [w, u])
+    forward = next(op for op in G.topo_sort([outputs]) if op.type == "Loop")
+    valued = [t for t in forward.body.saved if t not in forward.body.shape_only]
+    assert valued == forward.body.carry_ins
