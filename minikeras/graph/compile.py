@@ -53,7 +53,7 @@ class CompiledPlan:
         self.calls: list[Callable[..., Any]] = [step.op.kernel() or step.op.forward for step in self.steps]
         # Past COMPILE_LIMIT steps the source is cut into functions of that many steps each,
         # compiled on the second run: a plan run once (K.eval) never pays for compiling.
-        n, limit = len(self.steps), COMPILE_LIMIT
+        n, limit = len(self.steps), max(COMPILE_LIMIT, 1)
         self.chunks = [(a, min(a + limit, n)) for a in range(0, n, limit)] or [(0, 0)]
         self.line_of_step: dict[tuple[str, int], int] = {}
         parts = [self._write(a, b, "run" if len(self.chunks) == 1 else f"run_{j}")

@@ -71,20 +71,15 @@ def _gradients(ys: Tensor | Sequence[Tensor], xs: Tensor | Sequence[Tensor], gra
                 continue
             gy = add_n(grads[y])
             grads[y] = [gy]
+            backward: Any = op.backward  # a loop's also takes which inputs' gradients are wanted
             with get_default_graph().name_scope(f"{op.name}_grad"):
-                gxs = _backward(op, gy, reach)
+                gxs = backward(gy, wanted=[x in reach for x in op.inputs]) if op.backward_takes_wanted \
+                    else backward(gy)
             for x, gx in zip(op.inputs, gxs):
                 if gx is not None and x in reach and np.dtype(x.dtype).kind == "f":
                     grads.setdefault(x, []).append(gx)
         out = [add_n(grads[x]) if x in grads else None for x in xs]
     return out
-
-
-def _backward(op: Any, gy: Tensor, reach: set[Tensor]) -> list[Tensor | None]:
-    """``op.backward(gy)``; a loop is also told which inputs' gradients are asked for."""
-    if op.backward_takes_wanted:
-        return op.backward(gy, wanted=[x in reach for x in op.inputs])
-    return op.backward(gy)
 
 
 def _given_seed(y: Tensor, gy: Any) -> Tensor:
