@@ -26,9 +26,9 @@ def linear(x: Tensor) -> Tensor:
     return x
 
 
-def relu(x: Tensor, alpha: float = 0.0, max_value: float | None = None) -> Tensor:
-    """``max(x, 0)``; ``alpha`` gives a leaky slope below 0, ``max_value`` a cap."""
-    return K.relu(x, alpha=alpha, max_value=max_value)
+def relu(x: Tensor, alpha: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> Tensor:
+    """``max(x, 0)``; ``alpha`` gives a leaky slope below ``threshold`` (0), ``max_value`` a cap."""
+    return K.relu(x, alpha=alpha, max_value=max_value, threshold=threshold)
 
 
 def sigmoid(x: Tensor) -> Tensor:

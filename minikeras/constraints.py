@@ -12,6 +12,7 @@ from typing import Any
 
 from . import backend as K
 from . import objects
+from .engine import lookups
 from .graph import Tensor
 
 
@@ -118,3 +119,6 @@ def get(identifier: Any) -> Any:
     if identifier is None:
         return None
     return objects.get(identifier, _OBJECTS, "constraint")
+
+
+lookups.register("constraint", get)  # so that add_weight(constraint="...") finds names

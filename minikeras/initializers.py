@@ -19,6 +19,7 @@ import numpy as np
 
 from . import objects
 from .backend import floatx
+from .engine import lookups
 
 Shape = tuple[int, ...]
 
@@ -311,6 +312,16 @@ class LecunNormal(VarianceScaling):
         return {"seed": self.seed}
 
 
+# Keras 2's lower-case names, as module attributes: ``initializers.zeros()``, ``initializers.uniform(-1, 1)``.
+zero = zeros = Zeros
+one = ones = Ones
+constant = Constant
+uniform = random_uniform = RandomUniform
+normal = random_normal = RandomNormal
+truncated_normal = TruncatedNormal
+identity = Identity
+orthogonal = Orthogonal
+
 # Keras's names: a class or a function, called with no arguments when named by a string.
 _OBJECTS: dict[str, Callable[..., Any]] = {
     "Zeros": Zeros, "zeros": Zeros, "zero": Zeros,
@@ -342,3 +353,6 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
 def get(identifier: Any) -> Any:
     """A name (``"glorot_uniform"``), a config dict, an instance or any callable to an initializer."""
     return objects.get(identifier, _OBJECTS, "initializer")
+
+
+lookups.register("initializer", get)  # so that add_weight(initializer="...") finds names

@@ -107,6 +107,13 @@ def serialize(loss: Callable[..., Any]) -> str:
     return _ALIASES.get(loss.__name__, loss.__name__)
 
 
+def deserialize(name: str, custom_objects: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """The loss function a name stands for (``custom_objects`` first), Keras's inverse of ``serialize``."""
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    return get(name)
+
+
 def known_names() -> list[str]:
     """Every name ``get`` accepts: full names and aliases (``"mse"``)."""
     return sorted({*_LOSSES, *_ALIASES})

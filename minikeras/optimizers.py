@@ -311,6 +311,19 @@ sgd, rmsprop, adagrad, adam = SGD, RMSprop, Adagrad, Adam
 
 _BY_NAME: dict[str, type[Optimizer]] = {"sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adam": Adam}
 
+# Keras 2's Adadelta, Adamax and Nadam live in adaptive_optimizers.py (they build on the classes
+# above, and this file reads in 400 lines). Asking this module for one imports them then:
+# keras.optimizers.Nadam, from minikeras.optimizers import Adadelta, optimizers.get("adamax").
+_ADAPTIVE = {"adadelta": "Adadelta", "adamax": "Adamax", "nadam": "Nadam"}
+
+
+def __getattr__(name: str) -> Any:
+    if name.lower() in _ADAPTIVE:
+        from . import adaptive_optimizers  # not at the top: that module imports this one
+
+        return getattr(adaptive_optimizers, _ADAPTIVE[name.lower()])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
@@ -319,9 +332,12 @@ def serialize(optimizer: Optimizer) -> dict[str, Any]:
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Optimizer:
     name = config["class_name"]
     cls = objects.with_custom_objects(custom_objects).get(name) or _BY_NAME.get(name.lower())
+    if cls is None and name.lower() in _ADAPTIVE:
+        cls = __getattr__(name)
     if cls is None:
-        known = sorted(c.__name__ for c in _BY_NAME.values())
-        raise ValueError(f"Unknown optimizer: {name}.{did_you_mean(name, _BY_NAME)} Known: {known}")
+        known = sorted([c.__name__ for c in _BY_NAME.values()] + list(_ADAPTIVE.values()))
+        hint = did_you_mean(name, _BY_NAME) or did_you_mean(name, _ADAPTIVE)  # "adma": adam first
+        raise ValueError(f"Unknown optimizer: {name}.{hint} Known: {known}")
     return cls.from_config(dict(config.get("config", {})))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import backend as K
 from . import objects
+from .engine import lookups
 from .graph import Tensor
 
 
@@ -97,3 +98,6 @@ def get(identifier: Any) -> Any:
     if identifier is None:
         return None
     return objects.get(identifier, _OBJECTS, "regularizer")
+
+
+lookups.register("regularizer", get)  # so that add_weight(regularizer="...") finds names

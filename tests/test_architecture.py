@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "minikeras"
 
 FLOOR_3 = {"layers", "activations", "initializers", "losses", "metrics", "optimizers", "callbacks",
-           "regularizers", "constraints", "objects"}
+           "regularizers", "constraints", "objects", "adaptive_optimizers"}
 TOP = 7
 
 

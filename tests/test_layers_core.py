@@ -15,6 +15,7 @@ import pytest
 
 from minikeras import activations, constraints, initializers, regularizers
 from minikeras import backend as K
+from minikeras import graph as G
 from minikeras.layers import (
     Activation,
     Dense,
@@ -26,6 +27,7 @@ from minikeras.layers import (
     Layer,
     Reshape,
 )
+from minikeras.testing import check_gradients
 
 
 def run(inputs: list[Any], outputs: list[Any], values: list[Any], updates: Any = None) -> list[np.ndarray]:
@@ -462,8 +464,12 @@ def test_reshape_errors_and_unknown_input_sizes() -> None:
     with pytest.raises(ValueError, match="total size of new array must be unchanged"):
         Reshape((5, -1))(Input(shape=(12,)))
     assert K.int_shape(Reshape((2, 3))(Input(shape=(None,)))) == (None, 2, 3)
-    with pytest.raises(ValueError, match="cannot infer the -1"):
-        Reshape((-1, 3))(Input(shape=(None,)))
+    x = Input(shape=(None,))
+    y = Reshape((-1, 3))(x)  # the -1 and the batch size are both resolved at run time
+    assert K.int_shape(y) == (None, None, 3)
+    np.testing.assert_array_equal(K.function([x], [y])([np.arange(12.0).reshape(2, 6)])[0],
+                                  np.arange(12.0).reshape(2, 2, 3))
+    check_gradients(lambda a: G.batch_reshape(a, (-1, 2)), [np.random.randn(2, 4)])
 
 
 # --- Lambda ---------------------------------------------------------------------------

@@ -415,9 +415,12 @@ def test_unknown_optimizer_name_raises() -> None:
         linear().compile("adamw_but_not_here", "mse")
 
 
-def test_compile_without_loss_raises() -> None:
-    with pytest.raises(ValueError):
-        linear().compile("sgd")
+def test_compile_without_loss_warns_and_fit_without_any_loss_raises() -> None:
+    model = linear()
+    with pytest.warns(UserWarning, match="missing from loss dictionary"):
+        model.compile("sgd")  # Keras 2.2: the outputs are left out of training (the VAE idiom)
+    with pytest.raises(ValueError, match="nothing to train on"):
+        model.fit(np.zeros((2, 3)), verbose=0)
 
 
 def test_loss_list_of_wrong_length_raises() -> None:
@@ -426,10 +429,10 @@ def test_loss_list_of_wrong_length_raises() -> None:
         model.compile("sgd", ["mse"])
 
 
-def test_loss_dict_missing_an_output_raises() -> None:
+def test_loss_dict_missing_an_output_warns() -> None:
     model, *_ = two_output_model()
-    with pytest.raises(ValueError, match="out_b"):
-        model.compile("sgd", {"out_a": "mse"})
+    with pytest.warns(UserWarning, match='Output "out_b" missing from loss dictionary'):
+        model.compile("sgd", {"out_a": "mse"})  # Keras 2.2: out_b is left out of training
 
 
 # --- multiple outputs ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from .conv import (
 )
 from .function import Function, function
 from .nn import (
+    batch_normalization,
     binary_crossentropy,
     categorical_crossentropy,
     dropout,
@@ -39,6 +40,7 @@ from .nn import (
     hard_sigmoid,
     in_test_phase,
     in_train_phase,
+    normalize_batch_in_training,
     relu,
     sigmoid,
     softmax,
@@ -49,6 +51,9 @@ from .nn import (
 )
 from .ops import (
     abs,
+    all,
+    any,
+    arange,
     argmax,
     argmin,
     batch_dot,
@@ -57,6 +62,9 @@ from .ops import (
     cast,
     clip,
     concatenate,
+    cos,
+    cumprod,
+    cumsum,
     dot,
     dtype,
     equal,
@@ -64,15 +72,18 @@ from .ops import (
     expand_dims,
     flatten,
     gather,
+    get_variable_shape,
     gradients,
     greater,
     greater_equal,
     identity,
+    in_top_k,
     int_shape,
     l2_normalize,
     less,
     less_equal,
     log,
+    logsumexp,
     max,
     maximum,
     mean,
@@ -83,12 +94,16 @@ from .ops import (
     one_hot,
     permute_dimensions,
     pow,
+    print_tensor,
     prod,
+    repeat,
     repeat_elements,
     reshape,
+    reverse,
     round,
     shape,
     sign,
+    sin,
     sqrt,
     square,
     squeeze,
@@ -100,6 +115,12 @@ from .ops import (
     tile,
     transpose,
     var,
+)
+from .random import (
+    random_binomial,
+    random_normal_variable,
+    random_uniform_variable,
+    truncated_normal,
 )
 from .rnn import foldl, foldr, map_fn, rnn
 from .session import clear_session, get_uid, learning_phase, name_scope, reset_uids, set_learning_phase

@@ -15,13 +15,22 @@ from .session import learning_phase
 
 Tensor = G.Tensor
 
-relu = G.relu
 elu = G.elu
 sigmoid = G.sigmoid
 hard_sigmoid = G.hard_sigmoid
 tanh = G.tanh
 softplus = G.softplus
 softsign = G.softsign
+
+
+def relu(x: Any, alpha: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> Tensor:
+    """Keras 2.2's rectifier: ``x`` from ``threshold`` up to ``max_value`` (then the cap),
+    ``alpha * (x - threshold)`` below ``threshold``."""
+    if threshold == 0.0:
+        return G.relu(x, alpha=alpha, max_value=max_value)
+    x = G.as_tensor(x)
+    y = G.where(x >= threshold, x, (x - threshold) * alpha)
+    return y if max_value is None else G.minimum(y, max_value)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
@@ -142,3 +151,35 @@ def _fixed_phase(training: Any) -> int | None:
 
 def _call(f: Callable[[], Any] | Any) -> Any:
     return f() if callable(f) else f
+
+
+def batch_normalization(x: Any, mean: Any, var: Any, beta: Any, gamma: Any, axis: int = -1,
+                        epsilon: float = 1e-3) -> Tensor:
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta``; ``beta``/``gamma`` may be ``None``."""
+    out = (G.as_tensor(x) - mean) / G.sqrt(G.as_tensor(var) + epsilon)
+    if gamma is not None:
+        out = out * gamma
+    return out if beta is None else out + beta
+
+
+def normalize_batch_in_training(x: Any, gamma: Any, beta: Any, reduction_axes: Any,
+                                epsilon: float = 1e-3) -> tuple[Tensor, Tensor, Tensor]:
+    """``(normalized x, batch mean, batch variance)``, the statistics over ``reduction_axes``.
+
+    The mean and the (biased) variance have the reduced axes removed, as Keras returns them;
+    they are broadcast back to ``x``'s rank to normalize it.
+    """
+    x = G.as_tensor(x)
+    axes = sorted(a % x.ndim for a in reduction_axes)
+    mean = G.mean(x, tuple(axes), keepdims=True)
+    variance = G.mean(G.square(x - mean), tuple(axes), keepdims=True)
+    kept = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+
+    trailing = axes == list(range(len(axes)))  # then (C,)-shaped gamma broadcasts as it is
+    broadcast = tuple(1 if i in axes else (-1 if d is None else d) for i, d in enumerate(x.shape))
+
+    def line_up(v: Any) -> Any:
+        return v if v is None or trailing or len(kept) == 0 else G.reshape(G.as_tensor(v), broadcast)
+
+    normed = batch_normalization(x, mean, variance, line_up(beta), line_up(gamma), epsilon=epsilon)
+    return normed, G.squeeze(mean, tuple(axes)), G.squeeze(variance, tuple(axes))

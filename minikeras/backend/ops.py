@@ -231,9 +231,14 @@ def l2_normalize(x: Any, axis: Any = None) -> Tensor:
     return x / G.sqrt(G.maximum(norm2, 1e-12))
 
 
-def gradients(loss: Tensor, variables: Sequence[Tensor]) -> list[Tensor | None]:
-    """Symbolic gradients; ``None`` for a variable the loss does not depend on."""
-    return G.gradients(loss, list(variables))
+def gradients(loss: Tensor, variables: Any) -> list[Tensor | None]:
+    """Symbolic gradients, always a list; ``None`` for a variable the loss does not depend on.
+
+    ``variables`` is a list or one tensor (as with Keras on TensorFlow): either way the
+    result is a list, so ``K.gradients(loss, x)[0]`` is the gradient with respect to ``x``.
+    """
+    xs = list(variables) if isinstance(variables, (list, tuple)) else [variables]
+    return G.gradients(loss, xs)
 
 
 def stop_gradient(variables: Any) -> Any:
@@ -245,3 +250,80 @@ def stop_gradient(variables: Any) -> Any:
 
 def identity(x: Any, name: str | None = None) -> Tensor:
     return G.identity(x, name=name)
+
+
+# --- Keras 2.2's further math -------------------------------------------------------
+
+sin = G.sin
+cos = G.cos
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` along ``axis``, computed after subtracting the max (no overflow)."""
+    x = G.as_tensor(x)
+    m = G.stop_gradient(G.max(x, axis, keepdims=True))
+    total = G.log(G.sum(G.exp(x - m), axis, keepdims=keepdims))
+    return total + (m if keepdims else G.stop_gradient(G.max(x, axis, keepdims=False)))
+
+
+def cumsum(x: Any, axis: int = 0) -> Tensor:
+    return G.cumsum(x, axis)
+
+
+def cumprod(x: Any, axis: int = 0) -> Tensor:
+    return G.cumprod(x, axis)
+
+
+def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Whether any element is non-zero (a bool tensor)."""
+    return G.max(G.cast(x, "bool"), axis, keepdims)
+
+
+def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Whether every element is non-zero (a bool tensor)."""
+    return G.min(G.cast(x, "bool"), axis, keepdims)
+
+
+def arange(start: int, stop: int | None = None, step: int = 1, dtype: str = "int32") -> Tensor:
+    """``[start, start + step, ...]`` below ``stop``; ``arange(n)`` counts from 0 (a constant)."""
+    if builtins.any(isinstance(v, G.Tensor) for v in (start, stop, step)):
+        raise TypeError("arange: minikeras needs Python numbers for start, stop and step; for a "
+                        "range as long as a tensor's batch, use K.cumsum(K.ones_like(...)) - 1.")
+    if stop is None:
+        start, stop = (0, start) if start >= 0 else (0, 0)
+    return G.constant(np.arange(start, stop, step, dtype=dtype))
+
+
+def reverse(x: Any, axes: Any) -> Tensor:
+    """``x`` read backwards along ``axes`` (an int or a list of ints)."""
+    x = G.as_tensor(x)
+    axes = [axes] if isinstance(axes, int) else list(axes)
+    key = tuple(slice(None, None, -1) if i in [a % x.ndim for a in axes] else slice(None)
+                for i in range(x.ndim))
+    return G.getitem(x, key)
+
+
+def repeat(x: Any, n: int) -> Tensor:
+    """``(batch, dim)`` to ``(batch, n, dim)``: each row repeated ``n`` times."""
+    x = G.as_tensor(x)
+    if x.ndim != 2:
+        raise ValueError(f"repeat needs a 2D tensor (batch, dim); {x.name} has shape {x.shape}")
+    return G.tile(G.expand_dims(x, 1), (1, n, 1))
+
+
+def in_top_k(predictions: Any, targets: Any, k: int) -> Tensor:
+    """Per row, whether ``targets`` (class ids) is among the ``k`` highest ``predictions``."""
+    return G.in_top_k(predictions, targets, k)
+
+
+def print_tensor(x: Any, message: str = "") -> Tensor:
+    """``x`` unchanged, printed with ``message`` each time it is computed.
+
+    Use the *returned* tensor: ``x = K.print_tensor(x, "x is")``. Nothing prints while the
+    graph is built, only when a run needs the value.
+    """
+    return G.print_value(x, message)
+
+
+def get_variable_shape(x: Any) -> tuple[int | None, ...]:
+    return int_shape(x)

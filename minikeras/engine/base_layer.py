@@ -18,6 +18,8 @@ import numpy as np
 
 from .. import backend as K
 from ..graph import Tensor, Variable
+from .added_losses import AddedLossesMixin
+from .lookups import resolve
 from .masking import MaskingMixin, call_takes_mask, masks_per_output, previous_mask
 
 #: Every Layer subclass by class name, so a config can name the class to rebuild.
@@ -86,7 +88,7 @@ class Node:
         return f"<Node {ins} -> {self.outbound_layer.name}>"
 
 
-class Layer(MaskingMixin):
+class Layer(MaskingMixin, AddedLossesMixin):
     """Base class of layers: subclasses give ``build(input_shape)`` and ``call(inputs)``.
 
     A student's usual surprise: creating a layer makes no weights. They appear when the
@@ -117,6 +119,7 @@ class Layer(MaskingMixin):
         self._non_trainable_weights: list[Variable] = []
         self._updates: list[tuple[Any, tuple[Tensor, ...] | None]] = []
         self._losses: list[Any] = []
+        self._loss_inputs: list[tuple[Tensor, ...] | None] = []
         self._inbound_nodes: list[Node] = []
         self._outbound_nodes: list[Node] = []
         if "input_shape" in kwargs or "batch_input_shape" in kwargs:
@@ -131,9 +134,11 @@ class Layer(MaskingMixin):
     # --- weights --------------------------------------------------------------------
 
     def add_weight(self, name: str, shape: Sequence[int], dtype: str | None = None,
-                   initializer: Callable[..., Any] | None = None, regularizer: Any = None,
+                   initializer: Any = None, regularizer: Any = None,
                    trainable: bool = True, constraint: Any = None) -> Variable:
-        """Create a variable named ``<layer>/<name>:0`` from ``initializer(shape, dtype)``."""
+        """A variable ``<layer>/<name>:0`` from ``initializer(shape, dtype)`` (or its name: "uniform")."""
+        initializer, regularizer = resolve("initializer", initializer), resolve("regularizer", regularizer)
+        constraint = resolve("constraint", constraint)
         dtype = dtype or self.dtype
         check = WEIGHT_CHECK.get()
         if check is not None:
@@ -145,7 +150,7 @@ class Layer(MaskingMixin):
         with K.name_scope(self.name + "/"):
             weight = K.variable(value, dtype=dtype, name=name, constraint=constraint)
         if regularizer is not None:
-            self._losses.append(regularizer(weight))
+            self.add_loss(regularizer(weight))
         (self._trainable_weights if trainable else self._non_trainable_weights).append(weight)
         return weight
 
@@ -192,7 +197,7 @@ class Layer(MaskingMixin):
             )
         return int(sum(K.count_params(w) for w in self.weights))
 
-    # --- updates and losses ---------------------------------------------------------
+    # --- updates (losses: added_losses.py) --------------------------------------------
 
     @property
     def updates(self) -> list[Any]:
@@ -212,13 +217,6 @@ class Layer(MaskingMixin):
             return []
         key = None if inputs is None else tuple(to_list(inputs))
         return [u for u, k in self._updates if k == key]
-
-    @property
-    def losses(self) -> list[Any]:
-        return list(self._losses)
-
-    def add_loss(self, losses: Any, inputs: Any = None) -> None:
-        self._losses.extend(to_list(losses))
 
     # --- the call -------------------------------------------------------------------
 

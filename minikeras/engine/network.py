@@ -18,6 +18,7 @@ from .. import backend as K
 from ..graph import Tensor, Variable
 from .base_layer import Layer, Node, to_list, to_snake_case, unpack_singleton
 from .input_layer import InputLayer
+from .input_spec import InputSpec
 from .masking import call_takes_mask, masks_per_output
 from .serialization import network_config, network_from_config
 from .summary import print_summary
@@ -243,8 +244,19 @@ class Network(Layer):
         return _dedupe(updates)
 
     @property
+    def input_spec(self) -> Any:
+        """An ``InputSpec`` per model input (dtype and shape), a single one for one input."""
+        specs = [InputSpec(dtype=x.dtype, shape=K.int_shape(x)) for x in self.inputs]
+        return specs[0] if len(specs) == 1 else specs
+
+    @input_spec.setter
+    def input_spec(self, value: Any) -> None:  # a Layer's constructor may set it; a network derives it
+        pass
+
+    @property
     def losses(self) -> list[Any]:
-        return _dedupe([loss for layer in self.layers for loss in layer.losses])
+        """Every layer's losses, and those added to the network itself (``model.add_loss``)."""
+        return _dedupe([loss for layer in self.layers for loss in layer.losses] + list(self._losses))
 
     @property
     def uses_learning_phase(self) -> bool:

@@ -1,10 +1,12 @@
 """Floor 3: the layers (``from minikeras.layers import Dense, Input, ...``)."""
 
-from ..engine import Input, InputLayer, Layer
+from ..engine import Input, InputLayer, InputSpec, Layer
 from ..engine import deserialize_layer as deserialize
+from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .convolutional import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
 from .convolutional_transpose import Conv2DTranspose, Conv3DTranspose, Deconvolution2D, Deconvolution3D
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Masking, RepeatVector, Reshape
+from .core_extra import ActivityRegularization, Permute
 from .embeddings import Embedding
 from .merge import (
     Add,
@@ -24,6 +26,7 @@ from .merge import (
     multiply,
     subtract,
 )
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization
 from .pooling import (
     AveragePooling1D,
@@ -71,9 +74,24 @@ from .separable import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )
+from .spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from .wrappers import Bidirectional, TimeDistributed, Wrapper
 
 __all__ = [
+    "ELU",
+    "ActivityRegularization",
+    "AlphaDropout",
+    "GaussianDropout",
+    "GaussianNoise",
+    "LeakyReLU",
+    "PReLU",
+    "Permute",
+    "ReLU",
+    "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "ThresholdedReLU",
     "Bidirectional",
     "TimeDistributed",
     "Wrapper",
@@ -131,6 +149,7 @@ __all__ = [
     "GlobalMaxPooling3D",
     "Input",
     "InputLayer",
+    "InputSpec",
     "Lambda",
     "Layer",
     "MaxPool1D",

@@ -8,8 +8,10 @@ from typing import Any
 
 from .. import activations, constraints, initializers, regularizers
 from .. import backend as K
+from .. import graph as G
 from ..engine import Layer
 from ..graph import Tensor
+from .core_extra import ActivityRegularization, Permute  # noqa: F401 - Keras 2.2's keras.layers.core path
 
 Shape = tuple[int | None, ...]
 
@@ -272,14 +274,8 @@ class Reshape(Layer):
         target = self.compute_output_shape(input_shape)[1:]
         if None not in target:
             return K.reshape(inputs, (-1, *target))
-        # An input of unknown size and a -1 target: only a known batch size can fix the rest.
-        if input_shape[0] is None:
-            raise ValueError(
-                f"Layer {self.name} cannot infer the -1 in target_shape {self.target_shape}: its "
-                f"input {inputs.name} has shape {input_shape}, unknown beyond the batch axis. Give "
-                "the input a complete shape, or a target_shape without -1."
-            )
-        return K.reshape(inputs, (input_shape[0], *self.target_shape))
+        # An input of unknown size and a -1 target: the -1 is resolved when the graph runs.
+        return G.batch_reshape(inputs, self.target_shape)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "target_shape": self.target_shape}

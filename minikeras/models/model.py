@@ -14,12 +14,20 @@ from .. import optimizers, saving
 from ..callbacks import Callback, History, Progbar
 from ..engine import Network
 from .arrays import check_target, standardize, unpack
+from .compat import (
+    check_targets_given,
+    check_trainable_consistency,
+    losses_per_output,
+    renamed_epochs,
+    trained_params,
+)
+from .generators import GeneratorMethods
 from .loop import fit_loop, run_batches
 from .masking import masked_scores
 from .state import state_updates
 
 
-class Model(Network):
+class Model(GeneratorMethods, Network):
     """``Model(inputs, outputs)``: the layers are found from the tensors, not listed.
 
     ``predict``, ``evaluate`` and ``fit`` each run one compiled ``K.function`` over the
@@ -53,7 +61,9 @@ class Model(Network):
         self._ensure_built_for_compile()
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
-        self.loss_functions = [losses_module.get(f) for f in self._per_output(loss, "loss")]
+        self.loss_functions = [None if f is None else losses_module.get(f)
+                               for f in losses_per_output(self, loss)]
+        self._trained = [i for i, f in enumerate(self.loss_functions) if f is not None]
         weights = self._per_output(loss_weights if loss_weights is not None else 1.0, "loss_weights")
         self.loss_weights = [float(w) for w in weights]
         self.targets, self.sample_weights, self._scores = [], [], []
@@ -61,7 +71,7 @@ class Model(Network):
         self.metrics_names = ["loss"]
         multiple = len(self.outputs) > 1
         with K.name_scope("loss"):
-            for y, name, fn in zip(self.outputs, self.output_names, self.loss_functions):
+            for y, name, fn in self._trained_outputs():
                 target = K.placeholder(ndim=K.ndim(y), dtype=K.dtype(y), name=name + "_target")
                 self.targets.append(target)
                 self.sample_weights.append(K.placeholder(shape=(None,), name=name + "_sample_weights"))
@@ -70,8 +80,7 @@ class Model(Network):
                     self.metrics_names.append(name + "_loss")
         metric_tensors = []
         with K.name_scope("metrics"):
-            for y, name, fn, target in zip(self.outputs, self.output_names, self.loss_functions,
-                                           self.targets):
+            for (y, name, fn), target in zip(self._trained_outputs(), self.targets):
                 for metric in self._per_output_metrics(self.metrics, name):
                     if metric in ("accuracy", "acc"):
                         metric_fn = metrics_module.accuracy_for(fn, K.int_shape(y))
@@ -101,7 +110,7 @@ class Model(Network):
             output_losses = []
             with K.name_scope("loss"):
                 for scores, sample_weight, weight in zip(self._scores, self.sample_weights,
-                                                         self.loss_weights):
+                                                         [self.loss_weights[i] for i in self._trained]):
                     if weighted:
                         nonzero = K.mean(K.cast(K.not_equal(sample_weight, 0), K.floatx()))
                         output_loss = K.mean(scores * sample_weight) / K.maximum(nonzero, K.epsilon())
@@ -111,10 +120,16 @@ class Model(Network):
                     term = output_loss * weight if weight != 1.0 else output_loss
                     total = term if total is None else total + term
                 for extra in self.losses:
-                    total = total + extra
+                    total = extra if total is None else total + extra
+                if total is None:  # nothing to train on; evaluate reports 0, fit refuses
+                    total = K.constant(0.0, name="no_loss")
             per_output = output_losses if len(self.outputs) > 1 else []
             self._losses_by_weighting[weighted] = (total, per_output + self._metric_tensors)
         return self._losses_by_weighting[weighted]
+
+    def _trained_outputs(self) -> list[tuple[Any, str, Any]]:
+        """``(output, name, loss function)`` of each output that has a loss (and so a target)."""
+        return [(self.outputs[i], self.output_names[i], self.loss_functions[i]) for i in self._trained]
 
     def _ensure_built_for_compile(self) -> None:
         if not self.outputs:
@@ -162,12 +177,13 @@ class Model(Network):
     def _make_train_function(self, weighted: bool = False) -> K.Function:
         """The compiled step: inputs, targets (and sample weights if ``weighted``) → loss, metrics."""
         self._check_compiled()
+        check_trainable_consistency(self)
         key = ("train", weighted)
         if key not in self._functions:
             total, metrics = self._loss_outputs(weighted)
             assert self.optimizer is not None  # _check_compiled
             with K.name_scope("training"):
-                updates = self.optimizer.get_updates(params=self._collected_trainable_weights, loss=total)
+                updates = self.optimizer.get_updates(params=trained_params(self, total), loss=total)
                 self._functions[key] = K.function(self._feeds(weighted), [total] + metrics,
                                                   updates=self.updates + updates, name="train_function")
         return self._functions[key]
@@ -191,12 +207,14 @@ class Model(Network):
         self._check_compiled()
         input_shapes, target_shapes = self._training_shapes
         xs = self._standardize(x, input_shapes, self.input_names, "input")
-        raw = [y[n] for n in self.output_names] if isinstance(y, dict) else (
-            list(y) if isinstance(y, (list, tuple)) and len(self.outputs) > 1 else [y])
-        for target, fn, out in zip(raw, self.loss_functions, self.outputs):
+        trained = self._trained_outputs()
+        raw = [y[n] for _, n, _ in trained] if isinstance(y, dict) else (
+            list(y) if isinstance(y, (list, tuple)) and len(trained) > 1 else [y])
+        check_targets_given(self, y)
+        for target, (out, _, fn) in zip(raw, trained):
             check_target(target, fn, K.int_shape(out))
-        ys = self._standardize(y, target_shapes, self.output_names, "target")
-        if len(xs[0]) != len(ys[0]):
+        ys = self._standardize(y, target_shapes, [n for _, n, _ in trained], "target") if trained else []
+        if ys and len(xs[0]) != len(ys[0]):
             raise ValueError(
                 "Input arrays should have the same number of samples as target arrays. Found "
                 f"{len(xs[0])} input samples and {len(ys[0])} target samples."
@@ -207,8 +225,9 @@ class Model(Network):
         for i, target in enumerate(ys):
             w = np.ones(len(target), dtype=K.floatx())
             if sample_weight is not None:
-                given = self._per_output(sample_weight, "sample_weight")[i] if len(ys) > 1 else sample_weight
-                w = np.asarray(given, dtype=K.floatx()).reshape(-1)
+                given = (self._per_output(sample_weight, "sample_weight")[self._trained[i]]
+                         if len(self.outputs) > 1 else sample_weight)
+                w = w if given is None else np.asarray(given, dtype=K.floatx()).reshape(-1)
                 if len(w) != len(target):
                     raise ValueError(f"Found a sample_weight array with shape {np.shape(given)} for "
                                      f"an input with shape {target.shape}.")
@@ -234,7 +253,7 @@ class Model(Network):
         ins, weighted = self._training_arrays(x, y, sample_weight)
         return unpack(self._make_test_function(weighted)(ins + self._phase_value(0)))
 
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = 32, verbose: int = 1,
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = 32, verbose: int = 1,
                  sample_weight: Any = None) -> Any:
         """Loss (and metrics) averaged over all samples, weighted by batch size."""
         ins, weighted = self._training_arrays(x, y, sample_weight)
@@ -249,6 +268,7 @@ class Model(Network):
             validation_data: Any = None, shuffle: bool = True, class_weight: Any = None,
             sample_weight: Any = None, initial_epoch: int = 0, **kwargs: Any) -> History:
         """Train for ``epochs`` passes over the data, ``batch_size`` samples per step."""
+        epochs = renamed_epochs(epochs, kwargs)
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
         ins, weighted = self._training_arrays(x, y, sample_weight, class_weight)
@@ -307,7 +327,7 @@ class Model(Network):
     def _target_shapes(self) -> list[tuple[Any, ...]]:
         """The output shapes; integer class ids (sparse cross-entropy) are one number each."""
         shapes = []
-        for y, fn in zip(self.outputs, self.loss_functions):
+        for y, _, fn in self._trained_outputs():
             shape = K.int_shape(y)
             if getattr(fn, "__name__", "") == "sparse_categorical_crossentropy":
                 shape = shape[:-1] + (1,)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
+from .. import optimizers
 from ..engine import Input, InputLayer, Layer, deserialize_layer
 from .model import Model
 
@@ -107,6 +109,8 @@ class Sequential(Model):
 
     def _ensure_built(self, x: Any) -> None:
         if not self.inputs and self._stack:
+            if isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], np.ndarray):
+                x = x[0]  # predict([x]): a list holding the one input array
             self.build((None,) + np.shape(x)[1:])
 
     def predict(self, x: Any, batch_size: int | None = 32, verbose: int = 0,
@@ -117,6 +121,60 @@ class Sequential(Model):
     def predict_on_batch(self, x: Any) -> Any:
         self._ensure_built(x)
         return super().predict_on_batch(x)
+
+    # --- built lazily: compile waits for the first data (Keras 2.2.3's deferred build) ---
+
+    def compile(self, optimizer: Any, loss: Any = None, metrics: Any = None, loss_weights: Any = None,
+                sample_weight_mode: Any = None, **kwargs: Any) -> None:
+        """Compile now, or at the first ``fit``/``evaluate`` when the input shape is still unknown."""
+        kwargs.update(loss_weights=loss_weights, sample_weight_mode=sample_weight_mode)
+        if not self.inputs and self._stack:
+            self._deferred_compile: tuple[Any, ...] | None = (optimizer, loss, metrics, kwargs)
+            self.optimizer = optimizers.get(optimizer)
+            return
+        self._deferred_compile = None
+        super().compile(optimizer, loss, metrics, **kwargs)
+
+    def _build_for(self, x: Any) -> None:
+        self._ensure_built(x)
+        deferred = getattr(self, "_deferred_compile", None)
+        if deferred is not None:
+            _, loss, metrics, kwargs = deferred
+            self.compile(self.optimizer, loss, metrics, **kwargs)
+
+    def fit(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._build_for(x)
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._build_for(x)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def train_on_batch(self, x: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
+        self._build_for(x)
+        return super().train_on_batch(x, y, *args, **kwargs)
+
+    def test_on_batch(self, x: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
+        self._build_for(x)
+        return super().test_on_batch(x, y, *args, **kwargs)
+
+    # --- Keras 2's Sequential-only predictions ---------------------------------------
+
+    def predict_proba(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
+        """``predict``, with a warning if the outputs are not probabilities (Keras's check)."""
+        preds = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if preds.min() < 0.0 or preds.max() > 1.0:
+            warnings.warn("Network returning invalid probability values. The last layer might not "
+                          "normalize predictions into probabilities (like softmax or sigmoid would).",
+                          stacklevel=2)
+        return preds
+
+    def predict_classes(self, x: Any, batch_size: int = 32, verbose: int = 0) -> np.ndarray:
+        """Class ids: the argmax of a softmax, or ``output > 0.5`` for one sigmoid unit."""
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype("int32")
 
     def summary(self, line_length: int | None = None, positions: Any = None, print_fn: Any = None) -> None:
         if not self.inputs:

@@ -228,8 +228,11 @@ def _restore_optimizer(f: h5py.Group, model: Any) -> None:
     if (read_text_attr(f, "keras_version") or "").startswith("3."):
         problem = "Keras 3 keeps an optimizer's state in another order and form"
     else:
-        model._make_train_function()  # the optimizer's slot variables exist from here on
-        problem = read_variables(group, _saved_optimizer_weights(model.optimizer, group))
+        try:
+            model._make_train_function()  # the optimizer's slot variables exist from here on
+            problem = read_variables(group, _saved_optimizer_weights(model.optimizer, group))
+        except ValueError as e:  # e.g. trained on add_loss alone: the added losses are not in the file
+            problem = str(e).split(":")[0]
     if problem is not None:
         warnings.warn(f"{f.file.filename}: the optimizer state was not restored ({problem}); "
                       "training continues from a fresh optimizer state.", stacklevel=3)

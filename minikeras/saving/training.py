@@ -22,6 +22,8 @@ def _loss_name(loss: Any) -> Any:
         return {k: _loss_name(v) for k, v in loss.items()}
     if isinstance(loss, (list, tuple)):
         return [_loss_name(v) for v in loss]
+    if loss is None:  # an output left out of training (compiled without a loss: add_loss only)
+        return None
     return losses.serialize(losses.get(loss))
 
 

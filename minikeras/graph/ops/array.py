@@ -17,7 +17,8 @@ from .index import getitem
 from .math import zeros_like
 from .state import as_tensor
 
-__all__ = ["concatenate", "expand_dims", "reshape", "reshape_like", "squeeze", "stack", "tile", "transpose"]
+__all__ = ["batch_reshape", "concatenate", "expand_dims", "reshape", "reshape_like", "squeeze", "stack",
+           "tile", "transpose"]
 
 
 def _known(shape: Shape) -> bool:
@@ -292,3 +293,29 @@ class TileGrad(Op):
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [tile(gy, self.reps)]
+
+
+class BatchReshape(Op):
+    """Each sample reshaped to ``shape``, the batch axis kept as it comes at run time.
+
+    What Keras's ``Reshape`` layer needs when both the batch size and the ``-1`` in its target
+    are unknown until the graph runs: ``Reshape`` alone could infer only one of them.
+    """
+
+    returns_view = True
+
+    shape: tuple[int, ...]
+
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        return (x.shape[0] if x.shape else None, *(None if d == -1 else d for d in self.shape)), x.dtype
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.reshape(x, (x.shape[0], *self.shape))
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [reshape_like(gy, self.inputs[0])]
+
+
+def batch_reshape(x: Any, shape: Any) -> Tensor:
+    """``x`` as ``(batch, *shape)``; one entry of ``shape`` may be -1."""
+    return BatchReshape.apply(as_tensor(x), shape=tuple(int(d) for d in shape))

@@ -17,7 +17,7 @@ from .broadcast import sum_to
 from .state import as_tensor, as_tensors
 
 __all__ = [
-    "cast", "equal", "greater", "greater_equal", "less", "less_equal", "logical_and",
+    "cast", "equal", "greater", "greater_equal", "in_top_k", "less", "less_equal", "logical_and",
     "logical_not", "logical_or", "not_equal", "round", "where",
 ]
 
@@ -194,3 +194,28 @@ class Round(Op):
 
 def round(x: Any) -> Tensor:
     return Round.apply(as_tensor(x))
+
+
+class InTopK(Op):
+    """Whether each row's ``targets`` class is among its ``k`` largest ``predictions``.
+
+    Ties count in the target's favour (as TensorFlow's ``in_top_k``): the target is in
+    the top ``k`` when fewer than ``k`` classes score strictly higher.
+    """
+
+    differentiable = False
+    k: int
+
+    def infer(self, predictions: Tensor, targets: Tensor) -> tuple[Shape, str]:
+        if predictions.ndim != 2 or targets.ndim != 1:
+            raise ValueError(f"in_top_k needs predictions (batch, classes) and targets (batch,); got "
+                             f"{predictions.name} {predictions.shape} and {targets.name} {targets.shape}")
+        return predictions.shape[:1], "bool"
+
+    def forward(self, predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        scores = predictions[np.arange(len(targets)), targets.astype("int64")]
+        return np.sum(predictions > scores[:, None], axis=1) < self.k
+
+
+def in_top_k(predictions: Any, targets: Any, k: int) -> Tensor:
+    return InTopK.apply(as_tensor(predictions), as_tensor(targets), k=int(k))

@@ -10,9 +10,11 @@ import numpy as np
 
 from ..op import Op
 from ..tensor import Shape, Tensor
-from .state import FLOATX
+from .array import stack
+from .compare import cast
+from .state import FLOATX, constant
 
-__all__ = ["random_normal", "random_uniform"]
+__all__ = ["random_normal", "random_uniform", "truncated_normal"]
 
 
 class RandomOp(Op):
@@ -41,8 +43,14 @@ class RandomOp(Op):
 
 
 def _shape_args(shape: Any) -> tuple[tuple[Tensor, ...], Shape]:
+    """A static shape, or a shape tensor: given, or stacked from ints and scalar tensors
+    (the VAE's ``(K.shape(x)[0], dim)``), read when the graph runs."""
     if isinstance(shape, Tensor):
         return (shape,), ()
+    if any(isinstance(d, Tensor) for d in shape):
+        dims = [cast(d, "int64") if isinstance(d, Tensor) else constant(int(d), dtype="int64")
+                for d in shape]
+        return (stack(dims),), ()
     return (), tuple(int(d) for d in shape)
 
 
@@ -78,3 +86,25 @@ def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
     inputs, static = _shape_args(shape)
     return RandomStandardNormal.apply(*inputs, shape=static, mean=mean, stddev=stddev,
                                       dtype=np.dtype(dtype).name, seed=seed)
+
+
+class TruncatedNormal(RandomOp):
+    """Normal samples, those more than two ``stddev`` from ``mean`` drawn again."""
+
+    mean: float = 0.0
+    stddev: float = 1.0
+
+    def forward(self, *shape_value: np.ndarray) -> np.ndarray:
+        z = self.rng.standard_normal(self.size(shape_value))
+        bad = np.abs(z) > 2.0
+        while bad.any():
+            z[bad] = self.rng.standard_normal(int(bad.sum()))
+            bad = np.abs(z) > 2.0
+        return (self.mean + self.stddev * z).astype(self.dtype)
+
+
+def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
+                     dtype: str = FLOATX, seed: int | None = None) -> Tensor:
+    inputs, static = _shape_args(shape)
+    return TruncatedNormal.apply(*inputs, shape=static, mean=mean, stddev=stddev,
+                                 dtype=np.dtype(dtype).name, seed=seed)

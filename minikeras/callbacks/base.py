@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .names import MetricLogs, with_both_spellings
+
 
 class Callback:
     """Base class: every hook does nothing; override the ones you need."""
@@ -47,6 +49,8 @@ class CallbackList:
             raise AttributeError(hook)
 
         def call_all(*args: Any, **kwargs: Any) -> None:
+            # Logs answer to accuracy's other spelling too (names.py): "val_acc" or "val_accuracy".
+            args = tuple(MetricLogs(a) if type(a) is dict else a for a in args)
             for callback in self.callbacks:
                 getattr(callback, hook)(*args, **kwargs)
 
@@ -58,7 +62,7 @@ class History(Callback):
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.epoch: list[int] = []
-        self.history: dict[str, list[float]] = {}
+        self.history: dict[str, list[float]] = MetricLogs()  # history["acc"] finds "accuracy" too
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch.append(epoch)
@@ -267,7 +271,7 @@ class ModelCheckpoint(Callback):
 
     def _filepath(self, epoch: int, logs: dict[str, Any]) -> str:
         try:
-            return self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format(epoch=epoch + 1, **with_both_spellings(logs))
         except KeyError as e:
             raise KeyError(
                 f"ModelCheckpoint's filepath {self.filepath!r} names {{{e.args[0]}}}, which this "
