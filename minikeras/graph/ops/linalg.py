@@ -14,6 +14,7 @@ from ..tensor import Shape, Tensor
 from .array import expand_dims, reshape, squeeze, transpose
 from .broadcast import sum_to
 from .state import as_tensors
+from .windows import scratch_of
 
 __all__ = ["batch_dot", "dot", "matmul"]
 
@@ -46,12 +47,17 @@ class MatMul(Op):
         batch = broadcast_shapes(a.shape[:-2], b.shape[:-2], self.type)
         return batch + (a_shape[-2], b_shape[-1]), result_dtype(a.dtype, b.dtype)
 
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.matmul(a.swapaxes(-1, -2) if self.transpose_a else a,
-                         b.swapaxes(-1, -2) if self.transpose_b else b)
+    #: A 2-D product of this many bytes or more is written into a buffer kept between runs
+    #: (``Scratch``): a convolution's products are megabytes, fresh ones cost page faults.
+    KEEP_FROM_BYTES = 1 << 20
 
-    def kernel(self) -> Any:
-        return np.matmul if not (self.transpose_a or self.transpose_b) else None
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        a = a.swapaxes(-1, -2) if self.transpose_a else a
+        b = b.swapaxes(-1, -2) if self.transpose_b else b
+        if a.ndim == b.ndim == 2 and a.shape[0] * b.shape[1] * a.itemsize >= self.KEEP_FROM_BYTES:
+            out = scratch_of(self).empty((a.shape[0], b.shape[1]), np.result_type(a, b))
+            return np.matmul(a, b, out=out)
+        return np.matmul(a, b)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         # y = A B with A, B the inputs as used (after any transpose): dA = gy B^T, dB = A^T gy,

@@ -107,8 +107,12 @@ class Im2Col(Windows):
             return np.matmul(rows.reshape((-1, rows.shape[-1])), matrix)
         out = np.empty((x.shape[0] * pixels, np.shape(matrix)[1]), np.result_type(x, matrix))
         for a in range(0, x.shape[0], n):
-            rows = self.forward(x[a:a + n])
-            np.matmul(rows.reshape((-1, rows.shape[-1])), matrix, out=out[a * pixels:(a + n) * pixels])
+            # The last chunk ends at the last image, overlapping the one before (its rows are
+            # written twice, the same bits): every chunk has one size, so one kept buffer serves.
+            a = min(a, x.shape[0] - n)
+            # No name holds a chunk's rows past its line: the next chunk reuses their buffer.
+            np.matmul(self.forward(x[a:a + n]).reshape((n * pixels, -1)), matrix,
+                      out=out[a * pixels:(a + n) * pixels])
         return out
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
