@@ -12,20 +12,27 @@ variables: no loop, no list, no method lookups. Three more savings, each decided
   other inputs' layout. (A result in a transposed donor's layout would be summed later in
   another order than the reference loop's fresh one, and differ in the last bit.)
 - a fetched value or an update's new value is copied only if it may be shared: a fed array,
-  a variable's own array, a view of one, or an array already handed out.
+  a variable's own array, a view of one, or an array already handed out;
+- a convolution whose rows only its product reads (no gradient needs them) becomes one step
+  that works through the batch in chunks (``fuse_convolutions``): the same numbers, a fraction
+  of the memory.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .ops.array import Reshape
+from .ops.linalg import MatMul
+from .ops.patches import Im2Col
 from .ops.state import Assign
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from .plan import Plan, Step
 
 #: Steps per compiled function: Python's compiler takes ~15 us a line, and a longer plan is
 #: compiled in pieces of this many steps, on its second run.
@@ -43,14 +50,15 @@ class CompiledPlan:
     """
 
     def __init__(self, plan: Plan) -> None:
-        self.steps = plan.steps
+        self.steps, fused = fuse_convolutions(plan.steps)
         self.names = {s: t.name.replace("\n", " ") for t, s in plan.slots.items()}
         made = {step.out for step in self.steps
                 if not step.op.returns_view and not isinstance(step.op, Assign)}
         made -= set(plan.feed_slots.values())
         self.into = self._donations(made)
         self._copies(plan, made)
-        self.calls: list[Callable[..., Any]] = [step.op.kernel() or step.op.forward for step in self.steps]
+        self.calls: list[Callable[..., Any]] = [fused.get(k) or step.op.kernel() or step.op.forward
+                                                for k, step in enumerate(self.steps)]
         # Past COMPILE_LIMIT steps the source is cut into functions of that many steps each,
         # compiled on the second run: a plan run once (K.eval) never pays for compiling.
         n, limit = len(self.steps), max(COMPILE_LIMIT, 1)
@@ -71,10 +79,11 @@ class CompiledPlan:
 
     def _donations(self, made: set[int]) -> list[int]:
         """Per step, an input slot the op may overwrite with its result, or -1: one the plan
-        made, read by no later step, by no view or Assign (which would share it)."""
+        made (or a reshape of one that nothing else reads), read by no later step, by no view
+        or Assign (which would share it)."""
         shared = {i for step in self.steps if step.op.returns_view or isinstance(step.op, Assign)
                   for i in step.inputs}
-        owned = made - shared
+        owned = (made | _sole_reshapes(self.steps, made)) - shared
         into = []
         for step in self.steps:
             ok = [step.inputs[i] for i in step.op.inplace if step.op.can_write_into(i)]
@@ -170,6 +179,71 @@ class CompiledPlan:
 
 
 _LOOP = CompiledPlan._loop.__code__
+
+
+def _sole_reshapes(steps: list[Step], made: set[int]) -> set[int]:
+    """Reshapes that are the only way left to an array the plan made (``MatMul -> Reshape ->
+    BiasAdd`` in a convolution): as good as owned, so the ``BiasAdd`` may write into them."""
+    readers = Counter(i for step in steps for i in step.inputs)
+    found: set[int] = set()
+    for step in steps:
+        if isinstance(step.op, Reshape) and step.inputs[0] in made | found \
+                and _read_once(step.inputs[0], step, readers):
+            found.add(step.out)
+    return found
+
+
+def fuse_convolutions(steps: list[Step]) -> tuple[list[Step], dict[int, Callable[..., Any]]]:
+    """The steps with each ``Im2Col -> Reshape -> MatMul`` whose rows nobody else reads made
+    one: the ``MatMul`` step, reading the ``Im2Col``'s input, computed by ``Im2Col.rows_times``
+    (in chunks past a size budget). Returns the new steps and, by new index, their functions.
+
+    Training plans keep their rows (the filter gradient reads them): nothing changes there.
+    """
+    readers = Counter(i for step in steps for i in step.inputs)
+    producer = {step.out: k for k, step in enumerate(steps)}
+    matches = {k: _rows_product(steps, producer, readers, k) for k in range(len(steps))}
+    merged = {k: pair for k, pair in matches.items() if pair is not None}  # MatMul: (Im2Col, Reshape)
+    dropped = {k for pair in merged.values() for k in pair}
+    new_steps: list[Step] = []
+    calls: dict[int, Callable[..., Any]] = {}
+    for k, step in enumerate(steps):
+        if k in merged:
+            rows_step = steps[merged[k][0]]
+            x, flat = rows_step.inputs[0], step.inputs[0]
+            free = set(rows_step.free) | set(step.free) - {flat}
+            step = step._replace(inputs=(x, step.inputs[1]), free=tuple(sorted(free)))
+            calls[len(new_steps)] = rows_step.op.rows_times  # type: ignore[attr-defined]
+        if k not in dropped:
+            new_steps.append(step)
+    return new_steps, calls
+
+
+def _rows_product(steps: list[Step], producer: dict[int, int], readers: Counter[int],
+                  k: int) -> tuple[int, int] | None:
+    """``(i, j)`` if step ``k`` is ``MatMul(Reshape_j(Im2Col_i(x)), m)`` (2-D, untransposed) and
+    the rows and their reshape are read once, there; ``x`` must live until step ``k``."""
+    mm = steps[k]
+    if not isinstance(mm.op, MatMul) or mm.op.transpose_a or mm.op.transpose_b or mm.op.y.ndim != 2:
+        return None
+    j = producer.get(mm.inputs[0])
+    if j is None or not isinstance(steps[j].op, Reshape) or not _read_once(mm.inputs[0], mm, readers):
+        return None
+    i = producer.get(steps[j].inputs[0])
+    if i is None or not isinstance(steps[i].op, Im2Col) or not _read_once(steps[i].out, steps[j], readers):
+        return None
+    width = steps[i].op.y.shape[-1]
+    if width is None or steps[j].op.y.shape[-1] != width:  # rows read as (pixels, width)
+        return None
+    x = steps[i].inputs[0]
+    if any(x in steps[m].free for m in range(i + 1, k)) or mm.inputs[1] in (steps[i].out, steps[j].out):
+        return None
+    return i, j
+
+
+def _read_once(slot: int, step: Step, readers: Counter[int]) -> bool:
+    """Whether ``step`` is the only reader of ``slot`` and lets it go (no fetch keeps it)."""
+    return readers[slot] == 1 and slot in step.free
 
 
 Results = tuple[list[Any], list[Any]]

@@ -67,6 +67,9 @@ class Im2Col(Windows):
 
     channels: int | None = None
 
+    #: Past this many bytes of rows, ``rows_times`` works through the batch in chunks.
+    CHUNK_BYTES = 1 << 23  # 8 MiB
+
     def infer(self, x: Tensor) -> tuple[Shape, str]:
         if x.ndim != len(self.ksize) + 2:
             raise ValueError(f"{self.type}: x must have rank {len(self.ksize) + 2} (batch, "
@@ -86,6 +89,31 @@ class Im2Col(Windows):
         for t, view in enumerate(views):  # one strided copy per tap, into contiguous rows
             np.copyto(rows[..., t, :], view)
         return rows.reshape((x.shape[0], *g.out, len(views) * c))
+
+    def rows_times(self, x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        """``Im2Col(x)`` as a ``(pixels, taps * c)`` matrix times ``matrix``, with at most about
+        ``CHUNK_BYTES`` of rows alive at once (a few images' worth at a time).
+
+        The compiled plan calls this when nothing but the product reads the rows (a plan that
+        computes no gradient, such as ``predict``'s): the rows of 2,000 MNIST images through a
+        3x3x32 convolution are 1.3 GB, the result a ninth of that. Every output row is the same
+        GEMM dot product of the same numbers, whole or in chunks, so the result is bit-equal.
+        """
+        g = self.geometry(x.shape[1:-1])
+        pixels = _pymath.prod(g.out)
+        n = max(1, self.CHUNK_BYTES // max(1, pixels * np.shape(matrix)[0] * x.itemsize))
+        if x.shape[0] <= n:
+            rows = self.forward(x)
+            return np.matmul(rows.reshape((-1, rows.shape[-1])), matrix)
+        out = np.empty((x.shape[0] * pixels, np.shape(matrix)[1]), np.result_type(x, matrix))
+        for a in range(0, x.shape[0], n):
+            # The last chunk ends at the last image, overlapping the one before (its rows are
+            # written twice, the same bits): every chunk has one size, so one kept buffer serves.
+            a = min(a, x.shape[0] - n)
+            # No name holds a chunk's rows past its line: the next chunk reuses their buffer.
+            np.matmul(self.forward(x[a:a + n]).reshape((n * pixels, -1)), matrix,
+                      out=out[a * pixels:(a + n) * pixels])
+        return out
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         attrs = {k: v for k, v in self.attrs.items() if k != "channels"}
