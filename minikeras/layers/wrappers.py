@@ -10,21 +10,9 @@ from .. import backend as K
 from ..engine import Layer, deserialize_layer
 from ..engine.masking import call_takes_mask
 from ..graph import Tensor
-from .recurrent_cells import _takes_training, layer_entry
+from .recurrent_cells import _takes_training, build_cell, layer_entry
 
 Shape = tuple[int | None, ...]
-
-
-def _build_inside(layer: Layer, input_shape: Any, name: str) -> None:
-    """Build ``layer`` with its weights named ``name/...`` (Keras 2's names under a wrapper)."""
-    if layer.built:
-        return
-    own, layer.name = layer.name, name
-    try:
-        layer.build(input_shape)
-    finally:
-        layer.name = own
-    layer.built = True
 
 
 class Wrapper(Layer):
@@ -69,7 +57,7 @@ class TimeDistributed(Wrapper):
         if len(input_shape) < 3:
             raise ValueError(f"`TimeDistributed` Layer should be passed an `input_shape ` with at least "
                              f"3 dimensions, received: {input_shape}")
-        _build_inside(self.layer, (input_shape[0], *input_shape[2:]), self.name)
+        build_cell(self.layer, (input_shape[0], *input_shape[2:]), self.name)
         self.built = True
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -129,7 +117,7 @@ class Bidirectional(Wrapper):
 
     def build(self, input_shape: Any) -> None:
         for sub in (self.forward_layer, self.backward_layer):
-            _build_inside(sub, input_shape, f"{self.name}/{sub.name}")
+            build_cell(sub, input_shape, f"{self.name}/{sub.name}")
         self.built = True
         if self._bidi_weights is not None:
             self.set_weights(self._bidi_weights)
