@@ -79,15 +79,16 @@ class Body:
             self.shape_only.discard(t)
         return self.saved.index(t)
 
-    def plan(self) -> Any:
-        """The plan of one step for the current fetches, made once per set of fetches."""
+    def plan(self, shapes: bool = True) -> Any:
+        """The plan of one step for the current fetches, made once per set of fetches. Without
+        ``shapes``, the values kept only for their shape are not fetched: the plan lets them go
+        (and may write a later result into one of their arrays)."""
         from ..plan import Plan  # the plan module imports the ops package: reached at call time
 
-        key = tuple(self.fetches())
+        outs = self.ys + self.carry_outs
+        key = tuple(t for t in self.fetches() if shapes or t not in self.shape_only or t in outs)
         if key not in self._plans:
-            plan = Plan(list(key), feeds=self.inputs + self.captures)
-            slots = [plan.feed_slots[t] for t in plan.feeds]
-            self._plans[key] = (plan, slots, plan.fetch_slots)
+            self._plans[key] = Plan(list(key), feeds=self.inputs + self.captures)
         return self._plans[key]
 
 
