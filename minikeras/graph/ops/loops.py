@@ -78,11 +78,7 @@ class Loop(Op):
         order = range(steps - 1, -1, -1) if self.reverse else range(steps)
         plans = [b.plan(), b.plan(shapes=False)]
         runs = [p.compiled.run if compiled else p.execute for p in plans]
-        bases = [p.template.copy() for p in plans]  # the captures are the same at every step
-        for p, base in zip(plans, bases):
-            for t, c in zip(b.captures, xs[ns + nc:]):
-                base[p.feed_slots[t]] = as_value(c)
-        feeds = [(plans[0].feed_slots[t], x) for t, x in zip(b.seq_ins, seqs)]
+        bases, feeds = _bases(plans, b, seqs, xs[ns + nc:])
         carry_slots = [plans[0].feed_slots[t] for t in b.carry_ins]  # the same in both plans
         vals = _fed(bases[0], feeds, order[0], carry_slots, carry)
         runs[0](vals)
@@ -96,7 +92,7 @@ class Loop(Op):
             carry = [vals[s] for s in outs]
             for s, stack, off, shape in copies:
                 v = vals[s]
-                if np.shape(v) != shape:
+                if getattr(v, "shape", ()) != shape:
                     raise ValueError(f"{self.name}: a loop's step must give values of the same shape "
                                      f"at every step; got {np.shape(v)} after {shape}.")
                 stack[step + off] = v
@@ -131,6 +127,23 @@ class Loop(Op):
         from .loop_grad import loop_gradient  # builds a loop from this one: reached at call time
 
         return loop_gradient(self, gy, wanted)
+
+
+def _bases(plans: list[Any], b: Body, seqs: Sequence[Any], captures: Sequence[Any]
+           ) -> tuple[list[list[Any]], list[tuple[int, Any]]]:
+    """Per plan, the slots every step starts from: the captures, and a sequence that repeats
+    one array (a broadcast along the steps, as a shape kept by ``_Stacks``), fed once; and the
+    other sequences with their slots (the feeds are numbered alike in both plans)."""
+    bases = [p.template.copy() for p in plans]
+    feeds = [(plans[0].feed_slots[t], x) for t, x in zip(b.seq_ins, seqs)]
+    repeats = [(s, x[0]) for s, x in feeds if isinstance(x, np.ndarray) and x.strides[0] == 0]
+    for p, base in zip(plans, bases):
+        for t, c in zip(b.captures, captures):
+            base[p.feed_slots[t]] = as_value(c)
+        for s, first in repeats:
+            base[s] = first
+    skipped = {s for s, _ in repeats}
+    return bases, [(s, x) for s, x in feeds if s not in skipped]
 
 
 def _fed(base: list[Any], feeds: list[tuple[int, Any]], t: int, carry_slots: list[int],
