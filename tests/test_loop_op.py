@@ -262,3 +262,25 @@ def test_a_carried_value_that_changes_shape_is_refused_naming_it():
     f = K.function([x], K.gradients(K.sum(outputs), [w]))
     with pytest.raises(ValueError, match=r"carried_0.*shape \(1, 2\).*\(3, 2\) after one step"):
         f([np.random.randn(3, 4, 3)])
+
+
+def test_final_carried_values_are_not_written_over_by_the_next_run():
+    """The stacks are reused from run to run; the final carried values are the last step's own
+    new arrays (or copies), so a value handed out by one run survives the next."""
+    w = K.variable(np.random.randn(3, 3))
+
+    def step(xs, hs):
+        h = K.tanh(K.dot(xs[0], w) + hs[0])
+        return [h], [h, hs[1]]  # h is made by the step; the second carried value passes through
+
+    x, h0 = K.placeholder((4, 2, 3)), K.placeholder((2, 3))
+    _, finals = G.loop(step, [x], [h0, h0])
+    forward = finals[0].op.inputs[0].op
+    w_value = w.get_value()
+    a, b = np.random.randn(4, 2, 3).astype("float32"), np.random.randn(2, 3).astype("float32")
+    first = forward.forward(a, b, b, w_value)
+    kept = [np.array(first[1]), np.array(first[2])]
+    forward.forward(a * 2, b * 3, b * 3, w_value)
+    np.testing.assert_array_equal(first[1], kept[0])
+    np.testing.assert_array_equal(first[2], kept[1])
+    assert not np.shares_memory(first[2], b)

@@ -96,14 +96,14 @@ class Loop(Op):
                     raise ValueError(f"{self.name}: a loop's step must give values of the same shape "
                                      f"at every step; got {np.shape(v)} after {shape}.")
                 stack[step + off] = v
-        finals = [np.array(c, dtype=t.dtype) for c, t in zip(carry, b.carry_ins)]
+        finals = [_final(c, t.dtype, made) for c, t, made in zip(carry, b.carry_ins, b.fresh_carries)]
         return Parts([*stacks[:ny], *finals, *stacks[ny:]])
 
     def _same_shapes(self, init: list[Any], new: list[Any]) -> list[Any]:
         """``new``, once checked: a carried value keeps its shape from step to step (as in TF's
         ``while_loop``), so that every step's values stack, and its gradient has its shape."""
         for t, a, b in zip(self.body.carry_ins, init, new):
-            if np.shape(a) != np.shape(b):
+            if getattr(a, "shape", ()) != getattr(b, "shape", ()):  # NumPy scalars have one too
                 raise ValueError(
                     f"{self.name}: the carried value {t.name} enters the loop with shape {np.shape(a)} but "
                     f"has shape {np.shape(b)} after one step; a carried value must keep its shape (give "
@@ -218,6 +218,14 @@ class _Stacks:
                 found[k] = self.buffer(-1 - k, (n + 1, *np.shape(init[k])), c_in.dtype)
                 found[k][n if self.op.reverse else 0] = init[k]
         return found
+
+
+def _final(value: Any, dtype: str, made: bool) -> Any:
+    """A final carried value as the loop hands it out: copied unless the last step made it as
+    a new array of the right dtype (then nothing else holds it)."""
+    if made and isinstance(value, np.ndarray) and value.dtype == dtype:
+        return value
+    return np.array(value, dtype=dtype)
 
 
 def _length(op: Loop, seqs: Sequence[Any]) -> int:
