@@ -284,3 +284,29 @@ def test_final_carried_values_are_not_written_over_by_the_next_run():
     np.testing.assert_array_equal(first[1], kept[0])
     np.testing.assert_array_equal(first[2], kept[1])
     assert not np.shares_memory(first[2], b)
+
+
+def test_a_capture_read_only_transposed_is_laid_out_once_per_run_for_it():
+    """The gradient loop reads the recurrent kernel only as ``dz U^T``: it is fed, once per run,
+    laid out so that ``U^T`` is C-ordered (BLAS reads it row by row at every step); the forward
+    loop reads ``U`` as it is and gets it as it is. The values are the same."""
+    x = K.placeholder((None, 5, 2))
+    w, u = K.variable(np.random.randn(2, 4)), K.variable(np.random.randn(4, 4))
+    _, outputs, _ = K.rnn(simple_step(w, u), x, [K.zeros((3, 4))])
+    (gu,) = K.gradients(K.sum(outputs), [u])
+    forward, backward = [op for op in G.topo_sort([gu]) if op.type == "Loop"]
+    assert not any(forward.body.read_transposed)
+    assert [c for c, t in zip(backward.body.captures, backward.body.read_transposed) if t] == [u]
+    seen = []
+    real = backward.body.plan(shapes=False).execute
+
+    def spy(vals, *args, **kwargs):
+        seen.append(vals[backward.body.plan(shapes=False).feed_slots[u]])
+        return real(vals, *args, **kwargs)
+
+    backward.body.plan(shapes=False).execute = spy
+    xv = np.random.randn(3, 5, 2)
+    (got,) = K.function([x], [gu])([xv])
+    assert seen and seen[0].T.flags.c_contiguous and np.array_equal(seen[0], u.get_value())
+    want = K.function([x], K.gradients(K.sum(K.rnn(simple_step(w, u), x, [K.zeros((3, 4))], unroll=True)[1]), [u]))
+    np.testing.assert_allclose(got, want([xv])[0], rtol=1e-5, atol=1e-6)

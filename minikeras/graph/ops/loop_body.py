@@ -17,6 +17,7 @@ import numpy as np
 from ..op import Op
 from ..tensor import Tensor
 from ..topo import topo_sort
+from .linalg import MatMul
 from .state import AssignOp, Const, Placeholder
 
 __all__: list[str] = []
@@ -41,6 +42,8 @@ class Body:
         made_here = {op for op in self.ops if not op.returns_view and not isinstance(op, (Const, AssignOp))}
         #: per carried value: whether the step makes a new array for it (not a view, not an input)
         self.fresh_carries = [t.op in made_here for t in self.carry_outs]
+        #: per capture: whether the step reads it only transposed, as a matrix product's operand
+        self.read_transposed = [self._only_transposed(c) for c in self.captures]
         self.saved: list[Tensor] = []
         #: saved values a gradient reads only the shape of: kept as a shape, not copied
         self.shape_only: set[Tensor] = set()
@@ -68,6 +71,13 @@ class Body:
         captured = [x for op in ops for x in op.inputs if x not in inside]
         captured += [t for t in self.ys + self.carry_outs if t not in inside]
         return ops, list(dict.fromkeys(captured))
+
+    def _only_transposed(self, c: Tensor) -> bool:
+        """Whether every read of capture ``c`` in the step is a ``MatMul`` reading it transposed
+        (``h_{t+1}``'s gradient ``dz U^T`` reads the recurrent kernel so)."""
+        reads = [(op, i) for op in self.ops for i, x in enumerate(op.inputs) if x is c]
+        return c.ndim == 2 and bool(reads) and c not in self.ys + self.carry_outs and all(
+            isinstance(op, MatMul) and (op.transpose_a if i == 0 else op.transpose_b) for op, i in reads)
 
     def fetches(self) -> list[Tensor]:
         return self.ys + self.carry_outs + self.saved
