@@ -138,8 +138,8 @@ class HardSigmoidGrad(Op):
         inside = np.greater_equal(u, 0)
         inside &= np.less_equal(u, 1)
         g = np.multiply(gy, np.asarray(gy).dtype.type(0.2), out=out)
-        g *= inside  # in place when g is an array
-        return g
+        in_place = isinstance(g, np.ndarray) and g.shape == np.shape(inside)
+        return np.multiply(g, inside, out=g if in_place else None)
 
     def backward(self, ggx: Tensor) -> list[Tensor | None]:
         return [HardSigmoidGrad.apply(ggx, self.inputs[1]), None]
