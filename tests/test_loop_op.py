@@ -206,3 +206,107 @@ def test_the_forward_loop_keeps_only_what_its_gradient_reads():
     forward = next(op for op in G.topo_sort([outputs]) if op.type == "Loop")
     valued = [t for t in forward.body.saved if t not in forward.body.shape_only]
     assert valued == forward.body.carry_ins
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_the_carried_values_entering_the_steps_are_the_stacked_results_kept_once(go_backwards):
+    """h enters step t as the result of the step before (or as h0): the forward loop keeps one
+    buffer of h0 and every step's h, so the stacked outputs and the saved entering values are
+    two views of it, not two copies."""
+    xv = np.random.randn(5, 3, 2).astype("float32")  # time-major: 5 steps
+    h0 = np.random.randn(3, 4).astype("float32")
+    w, u = K.variable(np.random.randn(2, 4)), K.variable(np.random.randn(4, 4))
+
+    def step(xs, hs):
+        h, _ = simple_step(w, u)(xs[0], hs)
+        return [h], [h]
+
+    (outputs,), _ = G.loop(step, [K.constant(xv)], [K.constant(h0)], reverse=go_backwards)
+    K.gradients(K.sum(outputs), [w, u])
+    forward = outputs.op.inputs[0].op
+    assert forward.body.ys[0] is forward.body.carry_outs[0]
+    parts = forward.forward(xv, h0, *[c.op.value if c.op.type == "Const" else c.value
+                                      for c in forward.body.captures])
+    stacked = parts[0]
+    entering = parts[2 + forward.body.saved.index(forward.body.carry_ins[0])]
+    assert np.shares_memory(stacked, entering)
+    order = range(4, -1, -1) if go_backwards else range(5)
+    h = h0
+    for t in order:
+        np.testing.assert_array_equal(entering[t], h)
+        h = stacked[t]
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_unrolled_and_loop_give_the_same_gradients_backwards_too(go_backwards):
+    x = K.placeholder((3, 5, 2), dtype="float64")
+    w = K.variable(np.random.randn(2, 4), dtype="float64")
+    u = K.variable(np.random.randn(4, 4) * 0.5, dtype="float64")
+    h0 = K.variable(np.random.randn(3, 4), dtype="float64")
+    results = []
+    for unroll in (False, True):
+        _, outputs, states = K.rnn(simple_step(w, u), x, [h0], unroll=unroll, go_backwards=go_backwards)
+        loss = K.sum(K.square(outputs)) + K.sum(states[0] * 3)
+        grads = K.gradients(loss, [x, w, u, h0])
+        results.append(K.function([x], [loss, *grads])([np.random.RandomState(0).randn(3, 5, 2)]))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_a_carried_value_that_changes_shape_is_refused_naming_it():
+    """As TF's while_loop: an initial state of 1 row that the step makes 3 rows would stack
+    steps of different shapes and give its gradient the wrong shape."""
+    x = K.placeholder((None, 4, 3))
+    w, u = K.variable(np.random.randn(3, 2)), K.variable(np.random.randn(2, 2))
+    _, outputs, _ = K.rnn(simple_step(w, u), x, [K.zeros((1, 2))])
+    f = K.function([x], K.gradients(K.sum(outputs), [w]))
+    with pytest.raises(ValueError, match=r"carried_0.*shape \(1, 2\).*\(3, 2\) after one step"):
+        f([np.random.randn(3, 4, 3)])
+
+
+def test_final_carried_values_are_not_written_over_by_the_next_run():
+    """The stacks are reused from run to run; the final carried values are the last step's own
+    new arrays (or copies), so a value handed out by one run survives the next."""
+    w = K.variable(np.random.randn(3, 3))
+
+    def step(xs, hs):
+        h = K.tanh(K.dot(xs[0], w) + hs[0])
+        return [h], [h, hs[1]]  # h is made by the step; the second carried value passes through
+
+    x, h0 = K.placeholder((4, 2, 3)), K.placeholder((2, 3))
+    _, finals = G.loop(step, [x], [h0, h0])
+    forward = finals[0].op.inputs[0].op
+    w_value = w.get_value()
+    a, b = np.random.randn(4, 2, 3).astype("float32"), np.random.randn(2, 3).astype("float32")
+    first = forward.forward(a, b, b, w_value)
+    kept = [np.array(first[1]), np.array(first[2])]
+    forward.forward(a * 2, b * 3, b * 3, w_value)
+    np.testing.assert_array_equal(first[1], kept[0])
+    np.testing.assert_array_equal(first[2], kept[1])
+    assert not np.shares_memory(first[2], b)
+
+
+def test_a_capture_read_only_transposed_is_laid_out_once_per_run_for_it():
+    """The gradient loop reads the recurrent kernel only as ``dz U^T``: it is fed, once per run,
+    laid out so that ``U^T`` is C-ordered (BLAS reads it row by row at every step); the forward
+    loop reads ``U`` as it is and gets it as it is. The values are the same."""
+    x = K.placeholder((None, 5, 2))
+    w, u = K.variable(np.random.randn(2, 4)), K.variable(np.random.randn(4, 4))
+    _, outputs, _ = K.rnn(simple_step(w, u), x, [K.zeros((3, 4))])
+    (gu,) = K.gradients(K.sum(outputs), [u])
+    forward, backward = [op for op in G.topo_sort([gu]) if op.type == "Loop"]
+    assert not any(forward.body.read_transposed)
+    assert [c for c, t in zip(backward.body.captures, backward.body.read_transposed) if t] == [u]
+    seen = []
+    real = backward.body.plan(shapes=False).execute
+
+    def spy(vals, *args, **kwargs):
+        seen.append(vals[backward.body.plan(shapes=False).feed_slots[u]])
+        return real(vals, *args, **kwargs)
+
+    backward.body.plan(shapes=False).execute = spy
+    xv = np.random.randn(3, 5, 2)
+    (got,) = K.function([x], [gu])([xv])
+    assert seen and seen[0].T.flags.c_contiguous and np.array_equal(seen[0], u.get_value())
+    want = K.function([x], K.gradients(K.sum(K.rnn(simple_step(w, u), x, [K.zeros((3, 4))], unroll=True)[1]), [u]))
+    np.testing.assert_allclose(got, want([xv])[0], rtol=1e-5, atol=1e-6)

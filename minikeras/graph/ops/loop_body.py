@@ -17,7 +17,8 @@ import numpy as np
 from ..op import Op
 from ..tensor import Tensor
 from ..topo import topo_sort
-from .state import Const, Placeholder
+from .linalg import MatMul
+from .state import AssignOp, Const, Placeholder
 
 __all__: list[str] = []
 
@@ -38,10 +39,16 @@ class Body:
                 raise TypeError(f"A loop's step must keep each carried value's dtype: {c_in.name} is "
                                 f"{c_in.dtype} but the step returns {c_out.name} of {c_out.dtype}.")
         self.ops, self.captures = self._find_captures()
+        made_here = {op for op in self.ops if not op.returns_view and not isinstance(op, (Const, AssignOp))}
+        #: per carried value: whether the step makes a new array for it (not a view, not an input)
+        self.fresh_carries = [t.op in made_here for t in self.carry_outs]
+        #: per capture: whether the step reads it only transposed, as a matrix product's operand
+        self.read_transposed = [self._only_transposed(c) for c in self.captures]
         self.saved: list[Tensor] = []
         #: saved values a gradient reads only the shape of: kept as a shape, not copied
         self.shape_only: set[Tensor] = set()
         self._plans: dict[tuple[Tensor, ...], Any] = {}
+        self._current: dict[bool, Any] = {}  # the plans for the fetches as they are now
 
     @property
     def inputs(self) -> list[Tensor]:
@@ -65,12 +72,20 @@ class Body:
         captured += [t for t in self.ys + self.carry_outs if t not in inside]
         return ops, list(dict.fromkeys(captured))
 
+    def _only_transposed(self, c: Tensor) -> bool:
+        """Whether every read of capture ``c`` in the step is a ``MatMul`` reading it transposed
+        (``h_{t+1}``'s gradient ``dz U^T`` reads the recurrent kernel so)."""
+        reads = [(op, i) for op in self.ops for i, x in enumerate(op.inputs) if x is c]
+        return c.ndim == 2 and bool(reads) and c not in self.ys + self.carry_outs and all(
+            isinstance(op, MatMul) and (op.transpose_a if i == 0 else op.transpose_b) for op, i in reads)
+
     def fetches(self) -> list[Tensor]:
         return self.ys + self.carry_outs + self.saved
 
     def save(self, t: Tensor, shape_only: bool = False) -> int:
         """Keep ``t``'s value (or, if only its shape is read, its shape) at every step, once;
         its index in ``saved``. A value asked for once makes ``t`` fully kept from then on."""
+        self._current.clear()
         if t not in self.saved:
             self.saved.append(t)
             if shape_only:
@@ -79,16 +94,20 @@ class Body:
             self.shape_only.discard(t)
         return self.saved.index(t)
 
-    def plan(self) -> Any:
-        """The plan of one step for the current fetches, made once per set of fetches."""
-        from ..plan import Plan  # the plan module imports the ops package: reached at call time
+    def plan(self, shapes: bool = True) -> Any:
+        """The plan of one step for the current fetches, made once per set of fetches. Without
+        ``shapes``, the values kept only for their shape are not fetched: the plan lets them go
+        (and may write a later result into one of their arrays)."""
+        found = self._current.get(shapes)
+        if found is None:
+            from ..plan import Plan  # the plan module imports the ops package: reached at call time
 
-        key = tuple(self.fetches())
-        if key not in self._plans:
-            plan = Plan(list(key), feeds=self.inputs + self.captures)
-            slots = [plan.feed_slots[t] for t in plan.feeds]
-            self._plans[key] = (plan, slots, plan.fetch_slots)
-        return self._plans[key]
+            outs = self.ys + self.carry_outs
+            key = tuple(t for t in self.fetches() if shapes or t not in self.shape_only or t in outs)
+            if key not in self._plans:
+                self._plans[key] = Plan(list(key), feeds=self.inputs + self.captures)
+            found = self._current[shapes] = self._plans[key]
+        return found
 
 
 def step_placeholder(like: Tensor, name: str, per_step: bool = True) -> Tensor:

@@ -65,41 +65,54 @@ class Loop(Op):
         return lambda *xs: self.run(xs, compiled=True)
 
     def run(self, xs: Sequence[Any], compiled: bool) -> Parts:
-        """Every step, by the body plan's compiled function or by its reference loop."""
+        """Every step, by the body plan's compiled function or by its reference loop.
+
+        Worked out once per run, not at every step: the slots, the stacks, which values are
+        copied. The first step's plan also fetches the values kept only for their shape (to
+        learn it); the other steps' plan lets them go, so their arrays can be reused at once.
+        """
         b = self.body
         ns, nc, ny = len(b.seq_ins), len(b.carry_ins), len(b.ys)
         seqs, carry = xs[:ns], [as_value(c) for c in xs[ns:ns + nc]]
         steps = _length(self, seqs)
-        plan, feed_slots, fetch_slots = b.plan()
-        run = plan.compiled.run if compiled else plan.execute
-        base = plan.template.copy()  # the captures are the same at every step: filled once
-        for s, c in zip(feed_slots[ns + nc:], xs[ns + nc:]):
-            base[s] = as_value(c)
-        seq_slots, carry_slots = feed_slots[:ns], feed_slots[ns:ns + nc]
-        kept = b.ys + b.saved
-        # worked out once, not at every step: where each step's results are, which are copied
-        carry_outs, kept_slots = fetch_slots[ny:ny + nc], fetch_slots[:ny] + fetch_slots[ny + nc:]
-        copied = [k not in b.shape_only for k in kept]
-        stacks: list[np.ndarray | None] = [None] * len(kept)  # found at the first step: shapes known
-        reuse = self._buffers()
-        for t in range(steps - 1, -1, -1) if self.reverse else range(steps):
-            vals = base.copy()
-            for s, x in zip(seq_slots, seqs):
-                vals[s] = x[t]  # a view (or, from a vector, a NumPy scalar)
-            for s, v in zip(carry_slots, carry):
-                vals[s] = v
+        order = range(steps - 1, -1, -1) if self.reverse else range(steps)
+        plans = [b.plan(), b.plan(shapes=False)]
+        runs = [p.compiled.run if compiled else p.execute for p in plans]
+        captures = [_transposed_layout(c, self._buffers(), ("transposed", i)) if b.read_transposed[i] else c
+                    for i, c in enumerate(xs[ns + nc:])]
+        bases, feeds = _bases(plans, b, seqs, captures)
+        carry_slots = [plans[0].feed_slots[t] for t in b.carry_ins]  # the same in both plans
+        vals = _fed(bases[0], feeds, order[0], carry_slots, carry)
+        runs[0](vals)
+        stacks, copies = _Stacks(self, steps, self._buffers()).first_step(vals, plans, carry, order[0])
+        carry = self._same_shapes(carry, [vals[plans[0].slots[t]] for t in b.carry_outs])
+        run, base = runs[1], bases[1]
+        outs = [plans[1].slots[t] for t in b.carry_outs]
+        for step in order[1:]:
+            vals = _fed(base, feeds, step, carry_slots, carry)
             run(vals)
-            carry = [vals[s] for s in carry_outs]
-            for i, s in enumerate(kept_slots):
-                v, stack = vals[s], stacks[i]
-                if stack is None or stack.shape[1:] != np.shape(v):
-                    stack = stacks[i] = _buffer(reuse, i, (steps, *np.shape(v)), kept[i].dtype, not copied[i])
-                if copied[i]:
-                    stack[t] = v
-        finals = [np.array(c, dtype=t.dtype) for c, t in zip(carry, b.carry_ins)]
+            carry = [vals[s] for s in outs]
+            for s, stack, off, shape in copies:
+                v = vals[s]
+                if getattr(v, "shape", ()) != shape:
+                    raise ValueError(f"{self.name}: a loop's step must give values of the same shape "
+                                     f"at every step; got {np.shape(v)} after {shape}.")
+                stack[step + off] = v
+        finals = [_final(c, t.dtype, made) for c, t, made in zip(carry, b.carry_ins, b.fresh_carries)]
         return Parts([*stacks[:ny], *finals, *stacks[ny:]])
 
-    def _buffers(self) -> dict[int, np.ndarray]:
+    def _same_shapes(self, init: list[Any], new: list[Any]) -> list[Any]:
+        """``new``, once checked: a carried value keeps its shape from step to step (as in TF's
+        ``while_loop``), so that every step's values stack, and its gradient has its shape."""
+        for t, a, b in zip(self.body.carry_ins, init, new):
+            if getattr(a, "shape", ()) != getattr(b, "shape", ()):  # NumPy scalars have one too
+                raise ValueError(
+                    f"{self.name}: the carried value {t.name} enters the loop with shape {np.shape(a)} but "
+                    f"has shape {np.shape(b)} after one step; a carried value must keep its shape (give "
+                    "an initial state the batch size, as the recurrent layers' initial states have).")
+        return new
+
+    def _buffers(self) -> dict[Any, np.ndarray]:
         """This thread's stacks of the last run, written over by the next: every step writes
         its slot before anything reads it, so no value survives from one run to the next, and a
         plan copies a loop's results before handing them out. Fresh multi-MB arrays each run
@@ -118,16 +131,116 @@ class Loop(Op):
         return loop_gradient(self, gy, wanted)
 
 
-def _buffer(reuse: dict[int, np.ndarray], i: int, shape: tuple[int, ...], dtype: str,
-            shape_only: bool) -> np.ndarray:
-    """A stack for part ``i``; for a value only the shape of which is read, a read-only array
-    of that shape with no memory of its own (zeros, never written)."""
-    if shape_only:
-        return np.broadcast_to(np.zeros((), dtype), shape)
-    old = reuse.get(i)
-    if old is None or old.shape != shape or old.dtype != np.dtype(dtype):
-        old = reuse[i] = np.empty(shape, dtype)
-    return old
+def _bases(plans: list[Any], b: Body, seqs: Sequence[Any], captures: Sequence[Any]
+           ) -> tuple[list[list[Any]], list[tuple[int, Any]]]:
+    """Per plan, the slots every step starts from: the captures, and a sequence that repeats
+    one array (a broadcast along the steps, as a shape kept by ``_Stacks``), fed once; and the
+    other sequences with their slots (the feeds are numbered alike in both plans)."""
+    bases = [p.template.copy() for p in plans]
+    feeds = [(plans[0].feed_slots[t], x) for t, x in zip(b.seq_ins, seqs)]
+    repeats = [(s, x[0]) for s, x in feeds if isinstance(x, np.ndarray) and x.strides[0] == 0]
+    for p, base in zip(plans, bases):
+        for t, c in zip(b.captures, captures):
+            base[p.feed_slots[t]] = as_value(c)
+        for s, first in repeats:
+            base[s] = first
+    skipped = {s for s, _ in repeats}
+    return bases, [(s, x) for s, x in feeds if s not in skipped]
+
+
+def _transposed_layout(x: Any, reuse: dict[Any, np.ndarray], key: Any) -> Any:
+    """A matrix the step reads only transposed, with the same values laid out (once per run,
+    in a buffer kept between runs) so that its transpose is C-ordered: BLAS then reads it row
+    by row at every step, not across rows (``dz U^T`` costs ~20% more with ``U`` as it is)."""
+    if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.flags.c_contiguous):
+        return x
+    buf = reuse.get(key)
+    if buf is None or buf.shape != x.shape[::-1] or buf.dtype != x.dtype:
+        buf = reuse[key] = np.empty(x.shape[::-1], x.dtype)
+    np.copyto(buf, x.T)
+    return buf.T
+
+
+def _fed(base: list[Any], feeds: list[tuple[int, Any]], t: int, carry_slots: list[int],
+         carry: list[Any]) -> list[Any]:
+    """The slots of one step: the captures (in ``base``), the sequences' slices, the carries."""
+    vals = base.copy()
+    for s, x in feeds:
+        vals[s] = x[t]  # a view (or, from a vector, a NumPy scalar)
+    for s, v in zip(carry_slots, carry):
+        vals[s] = v
+    return vals
+
+
+Copy = tuple[int, np.ndarray, int, tuple[int, ...]]  # (slot, stack, row offset, shape)
+
+
+class _Stacks:
+    """The stacks of one run, made at its first step (when the shapes are known).
+
+    A carried value that a gradient reads at every step is kept in one buffer of ``steps + 1``
+    rows: the initial value and each step's new value. The values entering the steps are one
+    end of it and those leaving are the other, so a per-step result that *is* the new carried
+    value (an RNN's ``h``) is read there too, not copied twice.
+    """
+
+    def __init__(self, op: Loop, steps: int, reuse: dict[Any, np.ndarray]) -> None:
+        self.op, self.steps, self.reuse = op, steps, reuse
+        self.leaving = 0 if op.reverse else 1  # the row of step t's new carried value: t + this
+
+    def buffer(self, key: Any, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+        old = self.reuse.get(key)
+        if old is None or old.shape != shape or old.dtype != np.dtype(dtype):
+            old = self.reuse[key] = np.empty(shape, dtype)
+        return old
+
+    def first_step(self, vals: list[Any], plans: list[Any], init: list[Any], t: int
+                   ) -> tuple[list[np.ndarray], list[Copy]]:
+        """The stacks (``b.ys + b.saved``) with step ``t`` written, and what each later step
+        copies where: ``(slot in the later steps' plan, stack, row offset, shape)``."""
+        b, n, off = self.op.body, self.steps, self.leaving
+        first, later = plans
+        carried = self._carry_buffers(init)
+        stacks: list[np.ndarray] = []
+        copies: list[Copy] = []
+        for i, x in enumerate(b.ys + b.saved):
+            shape = np.shape(vals[first.slots[x]])
+            k_in = next((k for k in carried if x is b.carry_ins[k]), None)
+            k_out = next((k for k in carried if x is b.carry_outs[k]), None)
+            if x in b.shape_only and x not in b.ys:  # a shape, no memory of its own
+                stacks.append(np.broadcast_to(np.zeros((), x.dtype), (n, *shape)))
+            elif k_in is not None:  # the values entering the steps
+                stacks.append(carried[k_in][1 - off:1 - off + n])
+            elif k_out is not None:  # the values leaving them, written once (below)
+                stacks.append(carried[k_out][off:off + n])
+            else:
+                stack = self.buffer(("stack", i), (n, *shape), x.dtype)
+                stack[t] = vals[first.slots[x]]
+                stacks.append(stack)
+                copies.append((later.slots[x], stack, 0, shape))
+        for k, buf in carried.items():
+            buf[t + off] = vals[first.slots[b.carry_outs[k]]]
+            copies.append((later.slots[b.carry_outs[k]], buf, off, buf.shape[1:]))
+        return stacks, copies
+
+    def _carry_buffers(self, init: list[Any]) -> dict[int, np.ndarray]:
+        """A ``steps + 1``-row buffer per carried value whose entering values are kept, its
+        initial value written in."""
+        b, n = self.op.body, self.steps
+        found: dict[int, np.ndarray] = {}
+        for k, c_in in enumerate(b.carry_ins):
+            if c_in in b.saved and c_in not in b.shape_only:
+                found[k] = self.buffer(("carried", k), (n + 1, *np.shape(init[k])), c_in.dtype)
+                found[k][n if self.op.reverse else 0] = init[k]
+        return found
+
+
+def _final(value: Any, dtype: str, made: bool) -> Any:
+    """A final carried value as the loop hands it out: copied unless the last step made it as
+    a new array of the right dtype (then nothing else holds it)."""
+    if made and isinstance(value, np.ndarray) and value.dtype == dtype:
+        return value
+    return np.array(value, dtype=dtype)
 
 
 def _length(op: Loop, seqs: Sequence[Any]) -> int:

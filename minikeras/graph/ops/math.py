@@ -190,7 +190,11 @@ class AddN(Op):
     def forward(self, *xs: np.ndarray) -> np.ndarray:
         total = xs[0] + xs[1]
         for x in xs[2:]:
-            total = total + x
+            # the running sum is an array made here: added to in place when x fits it (the
+            # same sums, rounded alike; 27 fewer new arrays for a weight a 28-step RNN shares)
+            fits = isinstance(total, np.ndarray) and isinstance(x, np.ndarray) and \
+                x.shape == total.shape and x.dtype == total.dtype
+            total = np.add(total, x, out=total) if fits else total + x
         return total
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:

@@ -101,9 +101,10 @@ def sigmoid(x: Any) -> Tensor:
 
 
 def _hard_sigmoid_line(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``0.2 * x + 0.5`` in ``x``'s dtype, rounded as the three ops it replaces round it."""
+    """``0.2 * x + 0.5`` in ``x``'s dtype, rounded as the three ops it replaces round it
+    (one new array at most: the sum is written over the product)."""
     u = np.multiply(x, x.dtype.type(0.2), out=out)
-    return np.add(u, x.dtype.type(0.5), out=out)
+    return np.add(u, x.dtype.type(0.5), out=u if isinstance(u, np.ndarray) else None)
 
 
 class HardSigmoid(Op):
@@ -114,7 +115,7 @@ class HardSigmoid(Op):
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         u = _hard_sigmoid_line(np.asarray(x), out)
-        return np.clip(u, 0, 1, out=out)
+        return np.clip(u, 0, 1, out=u if isinstance(u, np.ndarray) else None)
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         return [HardSigmoidGrad.apply(gy, self.inputs[0])]
@@ -134,9 +135,11 @@ class HardSigmoidGrad(Op):
 
     def forward(self, gy: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         u = _hard_sigmoid_line(np.asarray(x))
-        inside = (u >= 0) & (u <= 1)
+        inside = np.greater_equal(u, 0)
+        inside &= np.less_equal(u, 1)
         g = np.multiply(gy, np.asarray(gy).dtype.type(0.2), out=out)
-        return np.multiply(g, inside, out=out)
+        in_place = isinstance(g, np.ndarray) and g.shape == np.shape(inside)
+        return np.multiply(g, inside, out=g if in_place else None)
 
     def backward(self, ggx: Tensor) -> list[Tensor | None]:
         return [HardSigmoidGrad.apply(ggx, self.inputs[1]), None]

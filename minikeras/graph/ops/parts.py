@@ -88,7 +88,9 @@ class Split(Op):
         return tuple(shape), x.dtype
 
     def forward(self, x: np.ndarray) -> Parts:
-        return Parts(np.split(x, self.num, axis=self.axis))
+        # basic slices, as np.split makes them, without its general machinery (~15 us a call)
+        n, before = x.shape[self.axis] // self.num, (slice(None),) * self.axis
+        return Parts(x[(*before, slice(k * n, (k + 1) * n))] for k in range(self.num))
 
     def backward(self, gy: Tensor) -> list[Tensor | None]:
         # gy holds the pieces' gradients: they are joined, not added up as zero-filled arrays
@@ -132,8 +134,15 @@ class SplitGrad(Op):
 
     def forward(self, parts: Parts, x: np.ndarray) -> np.ndarray:
         pieces = list(parts) + [None] * (self.num - len(parts))
-        like = np.split(np.broadcast_to(np.zeros((), x.dtype), np.shape(x)), self.num, axis=self.axis)
-        return np.concatenate([z if p is None else p for p, z in zip(pieces, like)], axis=self.axis)
+        if all(p is not None for p in pieces):  # the usual case: every piece has its gradient
+            return np.concatenate(pieces, axis=self.axis)
+        present = [p for p in pieces if p is not None]
+        out = np.zeros(np.shape(x), np.result_type(*present, x.dtype))
+        n, before = out.shape[self.axis] // self.num, (slice(None),) * self.axis
+        for k, p in enumerate(pieces):
+            if p is not None:
+                out[(*before, slice(k * n, (k + 1) * n))] = p
+        return out
 
     def backward(self, g: Tensor) -> list[Tensor | None]:
         return [Split.apply(g, num=self.num, axis=self.axis), None]
