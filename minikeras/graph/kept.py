@@ -31,10 +31,10 @@ KEEP_FROM_BYTES = 1 << 17
 KEEP_UP_TO_BYTES = 1 << 26
 
 
-def _layout(xs: tuple[Any, ...]) -> tuple[Any, ...] | None:
+def _layout(xs: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
     """What decides the result's shape, dtype and memory order; ``None`` for a non-array."""
     try:
-        return tuple((x.shape, x.dtype, x.strides) for x in xs)
+        return [(x.shape, x.strides, x.dtype) for x in xs]
     except AttributeError:  # a Python number
         return None
 
@@ -51,14 +51,15 @@ class Kept:
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.fn = fn
-        self.kept: tuple[Any, np.ndarray] | None = None
+        self.kept: tuple[list[tuple[Any, ...]], np.ndarray] | None = None
 
     def __call__(self, *xs: Any) -> Any:
         kept = self.kept
         if kept is not None:
             buf = kept[1]
             # Its references: ``kept``'s tuple, the name ``buf``, getrefcount's argument. Any
-            # more, and a user, a variable or a run still holds the last result.
+            # more, and a user, a variable or a run (this thread's or another's) still holds
+            # the last result. (A second thread that got here too holds it as ``buf``.)
             if sys.getrefcount(buf) == 3 and kept[0] == _layout(xs):
                 return self.fn(*xs, out=buf)
             del buf
