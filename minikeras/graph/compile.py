@@ -88,7 +88,8 @@ class CompiledPlan:
                if size >= KEEP_FROM_BYTES and step.out in freed and self.into[k] < 0
                and not step.op.returns_view and not isinstance(step.op, Assign) and takes_out(self.calls[k])]
         for k in big:
-            self.calls[k] = Kept(self.calls[k])
+            fn = self.calls[k]  # read once: two threads' first runs may both get here
+            self.calls[k] = fn if isinstance(fn, Kept) else Kept(fn)
         if big:
             self._write_source()
 
