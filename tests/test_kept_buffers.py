@@ -28,6 +28,7 @@ def _kept_steps(plan: mg.Plan) -> list[str]:
 class Seen(mg.Op):
     """The sum of ``x``, remembering (weakly) every array it was given."""
 
+    returns_view = False  # it returns a new number, never its input
     arrays: ClassVar[list] = []
 
     def infer(self, x):
@@ -41,6 +42,7 @@ class Seen(mg.Op):
 class Stash(mg.Op):
     """The sum of ``x``, keeping the array itself (as a careless user's op might)."""
 
+    returns_view = False
     arrays: ClassVar[list] = []
 
     def infer(self, x):
@@ -84,6 +86,20 @@ def test_small_results_keep_their_direct_kernel() -> None:
 
 
 @pytest.mark.usefixtures("plain_runs")
+def test_an_array_that_becomes_a_fetch_or_a_new_value_is_not_kept() -> None:
+    x = mg.placeholder((None, 64), dtype="float64", name="x")
+    w = mg.variable(np.zeros((64, 256)), dtype="float64", name="w")
+    total = mg.matmul(x, w) + 1.0
+    out = mg.relu(total)  # written into the sum's array, which is fetched
+    (grad,) = mg.gradients(mg.sum(out), [w])
+    plan = mg.Plan([out], updates=[(w, w - grad * 0.5)], feeds=[x])  # SGD writes into the gradient
+    fetched = [plan.run({x: np.full((128, 64), 0.01)})[0] for _ in range(3)]
+    kept = {step.op.y for step, fn in zip(plan.compiled.steps, plan.compiled.calls) if isinstance(fn, Kept)}
+    assert total.op.inputs[0] in kept  # the product: the plan's own to the end
+    assert total not in kept and grad not in kept  # handed on every run: keeping them saves nothing
+    assert len({id(a) for a in fetched}) == 3
+
+
 def test_an_array_someone_still_holds_is_never_written_into() -> None:
     Stash.arrays = []
     x, w, plan = _product_plan(Stash)

@@ -59,6 +59,7 @@ class CompiledPlan:
                 if not step.op.returns_view and not isinstance(step.op, Assign)}
         made -= set(plan.feed_slots.values())
         self.into = self._donations(made)
+        self.handed_out = set(plan.fetch_slots) | {s for _, s in plan.update_slots}
         self._copies(plan, made)
         self.calls: list[Callable[..., Any]] = [fused.get(k) or step.op.kernel() or step.op.forward
                                                 for k, step in enumerate(self.steps)]
@@ -80,12 +81,13 @@ class CompiledPlan:
 
     def _keep_big(self, sizes: list[int]) -> None:
         """Give each step whose result was big on the first run a buffer kept between runs
-        (``kept.py``), if its function takes ``out=`` and the array is the plan's own: not
-        fetched, not an update's value, not a view, not already written into a dying input."""
-        passed_on = {step.inputs[1] for step in self.steps if isinstance(step.op, Assign)}
-        freed = {s for step in self.steps for s in step.free} - passed_on
+        (``kept.py``), if its function takes ``out=`` and the array stays the plan's own: no
+        fetch or new value may be it (through later steps writing into it, views, Assigns),
+        and it is no view, nor written into a dying input already."""
+        array_of = _shared_arrays(self.steps, self.into)
+        handed = {array_of(s) for s in self.handed_out}
         big = [k for k, (step, size) in enumerate(zip(self.steps, sizes))
-               if size >= KEEP_FROM_BYTES and step.out in freed and self.into[k] < 0
+               if size >= KEEP_FROM_BYTES and array_of(step.out) not in handed and self.into[k] < 0
                and not step.op.returns_view and not isinstance(step.op, Assign) and takes_out(self.calls[k])]
         for k in big:
             fn = self.calls[k]  # read once: two threads' first runs may both get here
@@ -206,6 +208,25 @@ class CompiledPlan:
 
 
 _LOOP = CompiledPlan._loop.__code__
+
+
+def _shared_arrays(steps: list[Step], into: list[int]) -> Callable[[int], int]:
+    """``slot -> one slot standing for its array``: slots that may hold one array (a step
+    that wrote into a dying input, a view or an Assign and their inputs) get the same one."""
+    parent: dict[int, int] = {}
+
+    def find(s: int) -> int:
+        while parent.get(s, s) != s:
+            s = parent[s]
+        return s
+
+    for k, step in enumerate(steps):
+        same = [into[k]] if into[k] >= 0 else []
+        if step.op.returns_view or isinstance(step.op, Assign):
+            same += step.inputs
+        for s in same:
+            parent[find(s)] = find(step.out)
+    return find
 
 
 def _sole_reshapes(steps: list[Step], made: set[int]) -> set[int]:
