@@ -8,11 +8,13 @@ function takes ``out=`` a ``Kept`` wrapper: the next runs write into the array t
 made, when that is safe. Small results keep their direct kernel: a wrapper costs about a
 microsecond, which an MLP's small products cannot spare.
 
-When is reusing safe? When nobody can still read the old result: CPython's reference count
-says so (a fetched value a user holds, a variable's value, a view of it, a run in another
-thread all count). And the inputs must be laid out exactly as when the buffer was made (same
-shapes, dtypes and strides), so the result has the shape, dtype and memory order a fresh
-one would have: a later sum then adds the numbers in the same order, to the same last bit.
+When is reusing safe? When nobody can still read the old result. The plan keeps no array
+it hands on (a fetch, a variable's new value: ``compile.py`` follows where each array goes,
+through the steps that write into it), and CPython's reference count says whether anything
+else still holds it (a view, an op that stored it, a run in another thread). And the inputs
+must be laid out exactly as when the buffer was made (same shapes, dtypes and strides), so
+the result has the shape, dtype and memory order a fresh one would have: a later sum then
+adds the numbers in the same order, to the same last bit.
 """
 
 from __future__ import annotations
