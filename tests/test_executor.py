@@ -686,6 +686,25 @@ def test_a_chain_of_elementwise_ops_reuses_one_array():
     np.testing.assert_array_equal(value, np.arange(8.0).reshape(2, 4))
 
 
+def test_a_donation_into_an_array_surely_in_c_order_is_written_without_a_check():
+    # A 2-D product is made in C order, and so is a ufunc's result written into it; a fed
+    # array may be in any order, so what is computed from it alone is checked at run time.
+    x = mg.placeholder((None, 3), name="x")
+    w = mg.variable(np.ones((3, 2)), name="w")
+    h = mg.matmul(x, w)
+    y = mg.exp(-(h + 1.0))  # the add, neg and exp write into the product's array
+    z = mg.exp(x * 2.0)  # its array comes from the fed x
+    plan = mg.Plan([y, z], feeds=[x])
+    donating = {line.split("  # ")[1].split()[1]: line for line in plan.source.splitlines() if "out=" in line}
+    assert sorted(donating) == ["Add:0", "Exp:0", "Exp_1:0", "Neg:0"], plan.source
+    assert all(".flags" not in donating[name] for name in ("Add:0", "Neg:0", "Exp:0")), plan.source
+    assert ".flags.c_contiguous" in donating["Exp_1:0"], plan.source
+    xf = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    yv, zv = plan.run({x: xf})
+    np.testing.assert_allclose(yv, np.exp(-(xf @ np.ones((3, 2)) + 1.0)))
+    np.testing.assert_allclose(zv, np.exp(xf * 2.0))
+
+
 @pytest.mark.usefixtures("plain_runs")
 def test_donation_halves_the_peak_memory_of_a_chain():
     import tracemalloc

@@ -131,6 +131,31 @@ def test_trainable_toggled_after_compile_warns_like_keras_2():
         model.train_on_batch(np.zeros((1, 2)), np.zeros((1, 1)))
 
 
+def test_a_change_after_consistent_steps_still_warns():
+    # The check is skipped while nothing changed: a change after some clean steps must count.
+    inner = Dense(1)
+    x = Input((2,))
+    model = Model(x, Dense(3)(x))
+    outer = Sequential([model, inner])
+    outer.compile("sgd", loss="mse")
+    xs, ys = np.zeros((1, 2)), np.zeros((1, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outer.train_on_batch(xs, ys)
+        outer.train_on_batch(xs, ys)
+    model.layers[1].trainable = False  # a layer two models down
+    with pytest.warns(UserWarning, match="Discrepancy between trainable weights"):
+        outer.train_on_batch(xs, ys)
+    model.layers[1].trainable = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outer.train_on_batch(xs, ys)
+    outer.pop()  # the weights to train change without any trainable flag set
+    outer.add(Dense(1, use_bias=False))  # one weight fewer than the layer it replaces
+    with pytest.warns(UserWarning, match="Discrepancy between trainable weights"):
+        outer.train_on_batch(xs, ys)
+
+
 def test_sequential_without_input_shape_is_built_at_the_first_fit():
     model = Sequential([Dense(4, activation="relu"), Dense(1)])
     model.compile("adam", loss="mse")

@@ -15,6 +15,7 @@ import numpy as np
 from .. import graph as G
 
 _KWARGS = ("name", "feed_dict", "fetches")
+_NO_EXTRA: frozenset[Any] = frozenset()  # the usual call: no feed_dict beyond the inputs
 
 
 def _require_list(value: Any, sentence: str, example: str) -> None:
@@ -88,7 +89,7 @@ class Function:
         feed = dict(self.feed_dict)
         for i, (t, value) in enumerate(zip(self.inputs, inputs)):
             if value is not None:
-                feed[t] = _as_feed(t, value)
+                feed[t] = value if type(value) is np.ndarray else _as_feed(t, value)
             elif not _has_default(t):
                 raise ValueError(
                     f"inputs[{i}] ({t.name}) was given None, which means 'use the default', "
@@ -101,7 +102,7 @@ class Function:
                 f"{len(inputs)} values; no value for {_names(missing)}. Only trailing inputs with "
                 "a default (such as the learning phase) may be left out."
             )
-        plan = self._plan_for(frozenset(self.feed_dict))
+        plan = self._plan_for(frozenset(self.feed_dict) if self.feed_dict else _NO_EXTRA)
         values = plan.run(feed, record=self.record_values)
         if self.record_values:
             self.last_values = plan.last_values

@@ -21,6 +21,7 @@ from ..graph import Tensor, Variable
 from .added_losses import AddedLossesMixin
 from .lookups import resolve
 from .masking import MaskingMixin, call_takes_mask, masks_per_output, previous_mask
+from .trainable import TrainableMixin
 
 #: Every Layer subclass by class name, so a config can name the class to rebuild.
 LAYER_CLASSES: dict[str, type[Layer]] = {}
@@ -88,7 +89,7 @@ class Node:
         return f"<Node {ins} -> {self.outbound_layer.name}>"
 
 
-class Layer(MaskingMixin, AddedLossesMixin):
+class Layer(MaskingMixin, AddedLossesMixin, TrainableMixin):
     """Base class of layers: subclasses give ``build(input_shape)`` and ``call(inputs)``.
 
     A student's usual surprise: creating a layer makes no weights. They appear when the
@@ -152,21 +153,8 @@ class Layer(MaskingMixin, AddedLossesMixin):
         if regularizer is not None:
             self.add_loss(regularizer(weight))
         (self._trainable_weights if trainable else self._non_trainable_weights).append(weight)
+        TrainableMixin.changes += 1
         return weight
-
-    @property
-    def trainable_weights(self) -> list[Variable]:
-        return list(self._trainable_weights) if self.trainable else []
-
-    @property
-    def non_trainable_weights(self) -> list[Variable]:
-        if self.trainable:
-            return list(self._non_trainable_weights)
-        return self._trainable_weights + self._non_trainable_weights
-
-    @property
-    def weights(self) -> list[Variable]:
-        return self.trainable_weights + self.non_trainable_weights
 
     def get_weights(self) -> list[np.ndarray]:
         return K.batch_get_value(self.weights)

@@ -32,6 +32,7 @@ from .kept import KEEP_FROM_BYTES, Kept, takes_out
 from .ops.array import Reshape
 from .ops.linalg import MatMul
 from .ops.patches import Im2Col
+from .ops.reduce import Sum
 from .ops.state import Assign
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class CompiledPlan:
         self._copies(plan, made)
         self.calls: list[Callable[..., Any]] = [fused.get(k) or step.op.kernel() or step.op.forward
                                                 for k, step in enumerate(self.steps)]
+        self.c_order = self._c_order_slots(set(fused))
         # Past COMPILE_LIMIT steps the source is cut into functions of that many steps each.
         n, limit = len(self.steps), max(COMPILE_LIMIT, 1)
         self.chunks = [(a, min(a + limit, n)) for a in range(0, n, limit)] or [(0, 0)]
@@ -113,6 +115,18 @@ class CompiledPlan:
             ok = [step.inputs[i] for i in step.op.inplace if step.op.can_write_into(i)]
             into.append(next((s for s in ok if s in owned and s in step.free), -1))
         return into
+
+    def _c_order_slots(self, fused: set[int]) -> set[int]:
+        """Slots surely in C order, whose donation needs no check at run time: a 2-D MatMul's
+        product (NumPy makes it so), a vector summed from a matrix (fresh, so contiguous), and
+        a ufunc's result written into such an array."""
+        known: set[int] = set()
+        for k, (step, fn, into) in enumerate(zip(self.steps, self.calls, self.into)):
+            fresh = k not in fused and ((isinstance(step.op, MatMul) and len(step.op.y.shape) == 2)
+                             or (isinstance(step.op, Sum) and len(step.op.y.shape) == 1))
+            if fresh or (into in known and isinstance(fn, np.ufunc)):
+                known.add(step.out)
+        return known
 
     def _copies(self, plan: Plan, made: set[int]) -> None:
         """Which fetches and new values are copied. An Assign hands on its value's own
@@ -165,7 +179,8 @@ class CompiledPlan:
         args = [f"v{i}" for i in step.inputs]
         if self.into[k] >= 0:
             d = self.into[k]
-            args.append(f"out=v{d} if v{d}.flags.c_contiguous else None")
+            checked = "" if d in self.c_order else f" if v{d}.flags.c_contiguous else None"
+            args.append(f"out=v{d}{checked}")
         name = f"np.{fn.__name__}" if isinstance(fn, np.ufunc) else f"f{k}"
         return f"{name}({', '.join(args)})"
 

@@ -240,11 +240,10 @@ def add_up_deltas(new_values: list[tuple[Variable, np.ndarray]]) -> list[tuple[V
 def assign(new_values: list[tuple[Variable, np.ndarray]]) -> None:
     """Give every variable its new value. A KeyboardInterrupt arriving half-way is raised
     only after the rest are assigned: a run's updates land all together or not at all."""
-    done = 0
+    rest = iter(new_values)
     try:
-        for var, value in new_values:
+        for var, value in rest:
             var.value = value
-            done += 1
-    finally:
-        for var, value in new_values[done:]:
+    finally:  # an interrupt is seen between loop turns: after its variable was assigned
+        for var, value in rest:
             var.value = value

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 from .. import backend as K
+from ..engine.trainable import TrainableMixin
 
 
 def losses_per_output(model: Any, loss: Any) -> list[Any]:
@@ -52,7 +53,11 @@ def check_trainable_consistency(model: Any) -> None:
     make a new ``trainable`` setting count.
     """
     collected = getattr(model, "_collected_trainable_weights", None)
-    if collected is not None and len(model.trainable_weights) != len(collected):
+    if collected is None or getattr(model, "_consistent_at", None) == (TrainableMixin.changes, id(collected)):
+        return  # nothing changed since the last check found the weights as compiled
+    if len(model.trainable_weights) == len(collected):
+        model._consistent_at = (TrainableMixin.changes, id(collected))
+    else:
         warnings.warn("Discrepancy between trainable weights and collected trainable weights, did you "
                       "set `model.trainable` without calling `model.compile` after ?", stacklevel=3)
 

@@ -96,6 +96,9 @@ class Model(GeneratorMethods, Network):
         self._functions = {}
         self._collected_trainable_weights = self.trainable_weights
         self._training_shapes = (self._input_shapes(), self._target_shapes())
+        # Per target, once: its name, and its loss and output shape for check_target.
+        self._targets = [(name, fn, K.int_shape(y)) for y, name, fn in self._trained_outputs()]
+        self._target_names = [name for name, _, _ in self._targets]
 
     def _loss_outputs(self, weighted: bool) -> tuple[Any, list[Any]]:
         """``(total_loss, metric tensors)``, with or without the per-sample weights.
@@ -207,13 +210,14 @@ class Model(GeneratorMethods, Network):
         self._check_compiled()
         input_shapes, target_shapes = self._training_shapes
         xs = self._standardize(x, input_shapes, self.input_names, "input")
-        trained = self._trained_outputs()
-        raw = [y[n] for _, n, _ in trained] if isinstance(y, dict) else (
-            list(y) if isinstance(y, (list, tuple)) and len(trained) > 1 else [y])
-        check_targets_given(self, y)
-        for target, (out, _, fn) in zip(raw, trained):
-            check_target(target, fn, K.int_shape(out))
-        ys = self._standardize(y, target_shapes, [n for _, n, _ in trained], "target") if trained else []
+        targets = self._targets
+        raw = [y[n] for n in self._target_names] if isinstance(y, dict) else (
+            list(y) if isinstance(y, (list, tuple)) and len(targets) > 1 else [y])
+        if y is None:
+            check_targets_given(self, y)
+        for target, (_, fn, shape) in zip(raw, targets):
+            check_target(target, fn, shape)
+        ys = self._standardize(y, target_shapes, self._target_names, "target") if targets else []
         if ys and len(xs[0]) != len(ys[0]):
             raise ValueError(
                 "Input arrays should have the same number of samples as target arrays. Found "

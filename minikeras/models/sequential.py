@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import optimizers
 from ..engine import Input, InputLayer, Layer, deserialize_layer
+from ..engine.trainable import TrainableMixin
 from .model import Model
 
 #: What mapping the network sets (``Network._init_graph_network``).
@@ -25,6 +26,7 @@ class Sequential(Model):
     def __init__(self, layers: list[Layer] | None = None, name: str | None = None) -> None:
         super().__init__(name=name)
         self._stack: list[Layer] = []  # the layers added, InputLayer included
+        self._deferred_compile: tuple[Any, ...] | None = None
         for layer in layers or []:
             self.add(layer)
 
@@ -36,6 +38,7 @@ class Sequential(Model):
     def add(self, layer: Layer) -> None:
         if not isinstance(layer, Layer):
             raise TypeError(f"The added layer must be an instance of class Layer. Found: {layer}")
+        TrainableMixin.changes += 1  # the weights to train change: Keras 2 warns if compiled
         if not self._stack and not isinstance(layer, InputLayer):
             batch_shape = getattr(layer, "batch_input_shape", None)
             if batch_shape is None and isinstance(layer, Model) and layer.inputs:
@@ -90,6 +93,7 @@ class Sequential(Model):
         if not self.layers:
             raise TypeError("There are no layers in the model.")
         self._stack.pop()
+        TrainableMixin.changes += 1
         if not self.layers:
             self.outputs, self._layers, self._predict_function = [], [], None
             return
@@ -129,15 +133,17 @@ class Sequential(Model):
         """Compile now, or at the first ``fit``/``evaluate`` when the input shape is still unknown."""
         kwargs.update(loss_weights=loss_weights, sample_weight_mode=sample_weight_mode)
         if not self.inputs and self._stack:
-            self._deferred_compile: tuple[Any, ...] | None = (optimizer, loss, metrics, kwargs)
+            self._deferred_compile = (optimizer, loss, metrics, kwargs)
             self.optimizer = optimizers.get(optimizer)
             return
         self._deferred_compile = None
         super().compile(optimizer, loss, metrics, **kwargs)
 
     def _build_for(self, x: Any) -> None:
+        if self.inputs and self._deferred_compile is None:
+            return  # the usual call: built and compiled
         self._ensure_built(x)
-        deferred = getattr(self, "_deferred_compile", None)
+        deferred = self._deferred_compile
         if deferred is not None:
             _, loss, metrics, kwargs = deferred
             self.compile(self.optimizer, loss, metrics, **kwargs)

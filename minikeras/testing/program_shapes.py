@@ -104,8 +104,9 @@ def _slice_plan(draw: st.DrawFn, x: np.ndarray) -> Planned | None:
         key.append(slice(draw(ends), draw(ends), step))
     if x.ndim < 3 and draw(st.integers(0, 3)) == 0:
         key.insert(draw(st.integers(0, len(key))), None)  # a new axis
-    if draw(st.integers(0, 3)) == 0:
-        key.insert(draw(st.integers(0, len(key))), Ellipsis)
+    if draw(st.integers(0, 3)) == 0:  # anywhere if the key takes every axis, else last:
+        covers = sum(k is not None for k in key) == x.ndim  # what follows it would shift
+        key.insert(draw(st.integers(0, len(key))) if covers else len(key), Ellipsis)
     if np.asarray(x[tuple(key)]).size == 0:
         return None  # an empty slice has nothing to check
     return {"key": tuple(key)}, None
