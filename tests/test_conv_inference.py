@@ -13,6 +13,7 @@ import pytest
 from minikeras import backend as K
 from minikeras import graph as G
 from minikeras import layers as L
+from minikeras.graph.kept import Kept
 from minikeras.graph.ops.patches import Im2Col
 from minikeras.models import Sequential
 
@@ -106,3 +107,20 @@ def test_a_product_still_fetched_is_not_written_into() -> None:
     y, flat = plan.run({x: xv})
     np.testing.assert_array_equal(flat, np.full((9, 1), 4.0))
     np.testing.assert_array_equal(y, np.full((1, 3, 3, 1), 14.0))
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, Im2Col.CHUNK_BYTES])
+def test_a_predict_loop_writes_each_batch_into_one_kept_array(monkeypatch: pytest.MonkeyPatch,
+                                                              chunk_bytes: int) -> None:
+    monkeypatch.setattr(Im2Col, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(2)
+    x = G.placeholder((None, 12, 12, 4), dtype="float64")
+    k = G.placeholder((3, 3, 4, 32), dtype="float64")
+    y = K.conv2d(x, k)
+    plan = G.Plan([G.sum(y, axis=(1, 2, 3))], feeds=[x, k])
+    kv = rng.standard_normal((3, 3, 4, 32))
+    for _ in range(4):  # 8 images: 200 KiB of products, the suite checks against the reference loop
+        xv = rng.standard_normal((8, 12, 12, 4))
+        np.testing.assert_allclose(plan.run({x: xv, k: kv})[0], conv_by_loops(xv, kv).sum(axis=(1, 2, 3)))
+    kept = [step.op.type for step, fn in zip(plan.compiled.steps, plan.compiled.calls) if isinstance(fn, Kept)]
+    assert kept == ["MatMul"] and "Im2Col" not in plan.source

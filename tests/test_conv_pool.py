@@ -318,6 +318,43 @@ def test_max_pool_same_padding_never_routes_to_padding() -> None:
     assert value.sum() == 4  # 2x2 output windows, each routed to a real pixel
 
 
+def first_max_routing(x: np.ndarray, gy: np.ndarray, size: int) -> np.ndarray:
+    """Max-pool's gradient for ``size`` x ``size`` windows that tile ``x``, by a loop: each
+    window's ``gy`` goes to its first (row-major) pixel equal to the max; a NaN max takes none."""
+    gx = np.zeros_like(x)
+    n, oh, ow, c = gy.shape
+    for b, p, q, ch in np.ndindex(n, oh, ow, c):
+        window = x[b, p * size:(p + 1) * size, q * size:(q + 1) * size, ch]
+        top = np.max(window)
+        hits = np.argwhere(window == top)
+        if len(hits):
+            i, j = hits[0]
+            gx[b, p * size + i, q * size + j, ch] = gy[b, p, q, ch]
+    return gx
+
+
+@pytest.mark.parametrize("case", ["distinct", "ties", "nan and a tie", "nan alone"])
+def test_max_pool_gradient_of_tiling_windows_matches_the_loop(case: str) -> None:
+    rng = np.random.default_rng(5)
+    xv = rng.standard_normal((2, 4, 6, 3))
+    if case != "distinct":
+        xv[0, 0, 0:2, 0] = xv[0, 0:2, 0:2, 0].max() + 1  # a window with two winners
+    if case == "ties":
+        xv[1] = np.round(xv[1])  # many
+    if case.startswith("nan"):
+        xv[1, 2, 3, 2] = np.nan  # a window with no winner
+    if case == "nan alone":
+        xv[0] = rng.standard_normal((4, 6, 3))
+    gyv = rng.standard_normal((2, 2, 3, 3))
+    x = G.placeholder(xv.shape, dtype="float64")
+    gy = G.placeholder(gyv.shape, dtype="float64")
+    y = pool2d(x, 2, pool_mode="max")
+    (gx,) = G.gradients(y, [x], grad_ys=[gy])
+    (value,) = run([gx], {x: xv, gy: gyv})
+    expected = first_max_routing(xv, gyv, 2)
+    np.testing.assert_array_equal(value, expected)
+
+
 # --- the adjoint identities the backwards are built on ---------------------------------
 
 

@@ -2,7 +2,7 @@
 
 Optional reading: ``plan.py`` says what a run means, and this pass must agree with its
 reference loop. The same steps become lines such as ``v7 = np.add(v3, v5)``, on local
-variables: no loop, no list, no method lookups. Three more savings, each decided once here:
+variables: no loop, no list, no method lookups. More savings, each decided once here:
 
 - an op that is one NumPy call (its ``kernel``) is called as that; arithmetic on scalars
   is written with Python's operators (``v3 * v4``), which skip NumPy's ufunc machinery;
@@ -13,6 +13,8 @@ variables: no loop, no list, no method lookups. Three more savings, each decided
   another order than the reference loop's fresh one, and differ in the last bit.)
 - a fetched value or an update's new value is copied only if it may be shared: a fed array,
   a variable's own array, a view of one, or an array already handed out;
+- the first run is a loop that notes each result's size; a step whose result was big then
+  writes it into a buffer kept from the run before (``kept.py``): no fresh pages per run;
 - a convolution whose rows only its product reads (no gradient needs them) becomes one step
   that works through the batch in chunks (``fuse_convolutions``): the same numbers, a fraction
   of the memory.
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .kept import KEEP_FROM_BYTES, Kept, takes_out
 from .ops.array import Reshape
 from .ops.linalg import MatMul
 from .ops.patches import Im2Col
@@ -57,21 +60,42 @@ class CompiledPlan:
                 if not step.op.returns_view and not isinstance(step.op, Assign)}
         made -= set(plan.feed_slots.values())
         self.into = self._donations(made)
+        self.handed_out = set(plan.fetch_slots) | {s for _, s in plan.update_slots}
         self._copies(plan, made)
         self.calls: list[Callable[..., Any]] = [fused.get(k) or step.op.kernel() or step.op.forward
                                                 for k, step in enumerate(self.steps)]
         self.c_order = self._c_order_slots(set(fused))
-        # Past COMPILE_LIMIT steps the source is cut into functions of that many steps each,
-        # compiled on the second run: a plan run once (K.eval) never pays for compiling.
+        # Past COMPILE_LIMIT steps the source is cut into functions of that many steps each.
         n, limit = len(self.steps), max(COMPILE_LIMIT, 1)
         self.chunks = [(a, min(a + limit, n)) for a in range(0, n, limit)] or [(0, 0)]
+        self._write_source()
+        # The first run is a loop that notes each result's size (``_keep_big``); the second
+        # compiles: a plan run once (K.eval) never pays for compiling.
+        self.run: Callable[[list[Any]], None] = self._loop
+
+    def _write_source(self) -> None:
         self.line_of_step: dict[tuple[str, int], int] = {}
         parts = [self._write(a, b, "run" if len(self.chunks) == 1 else f"run_{j}")
                  for j, (a, b) in enumerate(self.chunks)]
         if len(self.chunks) > 1:
             parts.append("def run(vals):\n" + "".join(f"    run_{j}(vals)\n" for j in range(len(parts))))
         self.source = "".join(parts)
-        self.run: Callable[[list[Any]], None] = self._compiled() if len(self.chunks) == 1 else self._loop
+
+    def _keep_big(self, sizes: list[int]) -> None:
+        """Give each step whose result was big on the first run a buffer kept between runs
+        (``kept.py``), if its function takes ``out=`` and the array stays the plan's own: no
+        fetch or new value may be it (through later steps writing into it, views, Assigns),
+        and it is no view, nor written into a dying input already."""
+        array_of = _shared_arrays(self.steps, self.into)
+        handed = {array_of(s) for s in self.handed_out}
+        big = [k for k, (step, size) in enumerate(zip(self.steps, sizes))
+               if size >= KEEP_FROM_BYTES and array_of(step.out) not in handed and self.into[k] < 0
+               and not step.op.returns_view and not isinstance(step.op, Assign) and takes_out(self.calls[k])]
+        for k in big:
+            fn = self.calls[k]  # read once: two threads' first runs may both get here
+            self.calls[k] = fn if isinstance(fn, Kept) else Kept(fn)
+        if big:
+            self._write_source()
 
     def _compiled(self) -> Callable[[list[Any]], None]:
         namespace: dict[str, Any] = {"np": np, **{f"f{k}": fn for k, fn in enumerate(self.calls)}}
@@ -136,7 +160,9 @@ class CompiledPlan:
         for k in range(first, last):
             step = self.steps[k]
             self.line_of_step[name, len(lines) + 1] = k
-            lines.append(f"    v{step.out} = {self._expression(k)}  # {step.op.type} {self.names[step.out]}")
+            note = f"{step.op.type} {self.names[step.out]}"
+            note += " (into a buffer kept between runs)" if isinstance(self.calls[k], Kept) else ""
+            lines.append(f"    v{step.out} = {self._expression(k)}  # {note}")
             if step.free:
                 lines.append(f"    del {', '.join(f'v{s}' for s in step.free)}")
         lines += [f"    vals[{s}] = v{s}" for s in sorted(produced - freed)]
@@ -159,15 +185,18 @@ class CompiledPlan:
         return f"{name}({', '.join(args)})"
 
     def _loop(self, vals: list[Any]) -> None:
-        """What the source does, one step at a time: a long plan's first run (then compiled)."""
+        """What the source does, one step at a time: the first run (then compiled)."""
+        sizes = []
         for k, (step, fn) in enumerate(zip(self.steps, self.calls)):
             args = [vals[i] for i in step.inputs]
             if self.into[k] >= 0 and vals[self.into[k]].flags.c_contiguous:
                 vals[step.out] = fn(*args, out=vals[self.into[k]])
             else:
                 vals[step.out] = fn(*args)
+            sizes.append(getattr(vals[step.out], "nbytes", 0))
             for s in step.free:
                 vals[s] = None
+        self._keep_big(sizes)
         self.run = self._compile_and_run  # run again: worth compiling
 
     def _compile_and_run(self, vals: list[Any]) -> None:
@@ -194,6 +223,25 @@ class CompiledPlan:
 
 
 _LOOP = CompiledPlan._loop.__code__
+
+
+def _shared_arrays(steps: list[Step], into: list[int]) -> Callable[[int], int]:
+    """``slot -> one slot standing for its array``: slots that may hold one array (a step
+    that wrote into a dying input, a view or an Assign and their inputs) get the same one."""
+    parent: dict[int, int] = {}
+
+    def find(s: int) -> int:
+        while parent.get(s, s) != s:
+            s = parent[s]
+        return s
+
+    for k, step in enumerate(steps):
+        same = [into[k]] if into[k] >= 0 else []
+        if step.op.returns_view or isinstance(step.op, Assign):
+            same += step.inputs
+        for s in same:
+            parent[find(s)] = find(step.out)
+    return find
 
 
 def _sole_reshapes(steps: list[Step], made: set[int]) -> set[int]:

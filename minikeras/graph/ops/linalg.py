@@ -46,9 +46,9 @@ class MatMul(Op):
         batch = broadcast_shapes(a.shape[:-2], b.shape[:-2], self.type)
         return batch + (a_shape[-2], b_shape[-1]), result_dtype(a.dtype, b.dtype)
 
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return np.matmul(a.swapaxes(-1, -2) if self.transpose_a else a,
-                         b.swapaxes(-1, -2) if self.transpose_b else b)
+                         b.swapaxes(-1, -2) if self.transpose_b else b, out=out)
 
     def kernel(self) -> Any:
         return np.matmul if not (self.transpose_a or self.transpose_b) else None

@@ -83,14 +83,14 @@ class Im2Col(Windows):
             raise ValueError(f"{self.type}: x of shape {x.shape} has {x.shape[-1]} channels, but the "
                              f"kernel expects {self.channels}")
         g = self.geometry(x.shape[1:-1])
-        views = self.views(pad_spatial(x, g.pads), g)
+        views = self.views(pad_spatial(x, g.pads, scratch=scratch_of(self, "_padded")), g)
         c = x.shape[-1]
         rows = scratch_of(self).empty((x.shape[0], *g.out, len(views), c), x.dtype)
         for t, view in enumerate(views):  # one strided copy per tap, into contiguous rows
             np.copyto(rows[..., t, :], view)
         return rows.reshape((x.shape[0], *g.out, len(views) * c))
 
-    def rows_times(self, x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    def rows_times(self, x: np.ndarray, matrix: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``Im2Col(x)`` as a ``(pixels, taps * c)`` matrix times ``matrix``, with at most about
         ``CHUNK_BYTES`` of rows alive at once (a few images' worth at a time).
 
@@ -98,14 +98,16 @@ class Im2Col(Windows):
         computes no gradient, such as ``predict``'s): the rows of 2,000 MNIST images through a
         3x3x32 convolution are 1.3 GB, the result a ninth of that. Every output row is the same
         GEMM dot product of the same numbers, whole or in chunks, so the result is bit-equal.
+        ``out``, if given, is an array of the result's shape and dtype to write it into.
         """
         g = self.geometry(x.shape[1:-1])
         pixels = _pymath.prod(g.out)
         n = max(1, self.CHUNK_BYTES // max(1, pixels * np.shape(matrix)[0] * x.itemsize))
         if x.shape[0] <= n:
             rows = self.forward(x)
-            return np.matmul(rows.reshape((-1, rows.shape[-1])), matrix)
-        out = np.empty((x.shape[0] * pixels, np.shape(matrix)[1]), np.result_type(x, matrix))
+            return np.matmul(rows.reshape((-1, rows.shape[-1])), matrix, out=out)
+        if out is None:
+            out = np.empty((x.shape[0] * pixels, np.shape(matrix)[1]), np.result_type(x, matrix))
         for a in range(0, x.shape[0], n):
             # The last chunk ends at the last image, overlapping the one before (its rows are
             # written twice, the same bits): every chunk has one size, so one kept buffer serves.

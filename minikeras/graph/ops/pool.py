@@ -127,6 +127,8 @@ class MaxPoolGrad(Pool):
         scratch = scratch_of(self)  # a buffer reused from step to step (see Scratch)
         make = scratch.empty if tiled else scratch.zeros
         gxp = make((x.shape[0], *g.padded(x.shape[1:-1]), x.shape[-1]), gy.dtype)
+        if tiled and gxp.shape == x.shape and _route_tiled(x, y, gy, gxp):
+            return gxp
         views = self.taps(gxp, g)
         for t, mask in winners(self, x, y, g):
             if tiled:
@@ -138,6 +140,22 @@ class MaxPoolGrad(Pool):
     def backward(self, ggx: Tensor) -> list[Tensor | None]:
         x, y, _ = self.inputs
         return [None, None, MaxPoolGradGrad.apply(x, y, ggx, **self.attrs)]
+
+
+def _route_tiled(x: np.ndarray, y: np.ndarray, gy: np.ndarray, out: np.ndarray) -> bool:
+    """``MaxPoolGrad`` for windows that tile unpadded ``x`` exactly, all taps at once: a
+    reshape gives each window's taps axes of their own, so one comparison with ``y`` finds
+    every winner. Writes ``out`` and returns True unless some window has two winners (a
+    tie, which the tap-by-tap walk settles: the first tap wins)."""
+    split = (x.shape[0], *(d for o, n in zip(y.shape[1:-1], x.shape[1:-1]) for d in (o, n // o)), x.shape[-1])
+    spread = (y.shape[0], *(d for o in y.shape[1:-1] for d in (o, 1)), y.shape[-1])
+    won = np.equal(x.reshape(split), y.reshape(spread))
+    # Every window has a winner, but one whose max is NaN: then none of its taps equals it.
+    nans = np.count_nonzero(np.isnan(y)) if y.dtype.kind in "fc" else 0
+    if np.count_nonzero(won) != y.size - nans:
+        return False
+    np.multiply(gy.reshape(spread), won, out=out.reshape(split))
+    return True
 
 
 class MaxPoolGradGrad(Pool):
