@@ -168,6 +168,14 @@ def test_a_feed_that_does_not_fit_the_placeholders_dtype_names_it() -> None:
         K.function([h], [h])([np.array([1e6, 1.0])])
 
 
+def test_a_variable_whose_value_overflows_its_dtype_names_it() -> None:
+    with pytest.raises(ValueError, match="variable lr overflows its dtype float32"):
+        K.variable(1e300, dtype="float32", name="lr")
+    with pytest.raises(ValueError, match="overflows its dtype float32"):
+        K.variable(np.array([1.0, 1e300]))  # float64 data, made float32 by default
+    assert np.isinf(K.get_value(K.variable(np.inf, dtype="float32")))  # an inf given stays one
+
+
 def test_sparse_categorical_crossentropy_with_an_unknown_class_count() -> None:
     logits = K.placeholder(shape=(None, None), dtype="float64")
     ids = K.placeholder(shape=(None,), dtype="int64")

@@ -180,9 +180,16 @@ class VariableOp(Op):
 def variable(value: Any, dtype: str | None = None, name: str | None = None) -> Variable:
     """A new variable holding a copy of ``value`` (floats default to float32); its op's type is
     ``VariableV2``, as in TensorFlow 1."""
-    arr = np.array(value, dtype=dtype)
-    if dtype is None and arr.dtype == np.float64:
-        arr = arr.astype(FLOATX)
+    with np.errstate(over="ignore"):  # an overflow is refused below, naming the variable
+        arr = np.array(value, dtype=dtype)
+        if dtype is None and arr.dtype == np.float64:
+            arr = arr.astype(FLOATX)
+    if arr.dtype.kind == "f" and np.isinf(arr).any():
+        raw = np.asarray(value)
+        if raw.dtype.kind in "biuf" and not np.isinf(raw).any():
+            raise ValueError(f"The value of variable {name or 'Variable'} overflows its dtype {arr.dtype} "
+                             f"(largest {np.finfo(arr.dtype).max:g}): it would become inf. Scale the "
+                             "value or use a wider dtype.")
     v = VariableOp.apply(name=name or "Variable", shape=arr.shape, dtype=arr.dtype.name)
     assert isinstance(v, Variable)
     v.value = arr
