@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import minikeras.graph as mg
+from minikeras.graph.ops.linalg import TransposedCopy
+from minikeras.testing import check_gradients
 
 XS = np.array([-1.5, -0.3, 0.4, 1.1, 2.0])
 
@@ -321,3 +323,45 @@ def test_grad_ys_of_the_wrong_shape_names_the_culprit() -> None:
     x = mg.placeholder((3,), dtype="float64", name="x")
     with pytest.raises(ValueError, match=r"grad_ys for Mul:0 has shape \(4,\), but Mul:0 has shape \(3,\)"):
         mg.gradients(x * x, [x], grad_ys=[np.ones(4)])
+
+
+# --- a weight shared by several products -----------------------------------------------------
+
+def test_a_weight_shared_by_products_is_transposed_once_for_their_gradients():
+    # An unrolled RNN reads its kernel at every step: the gradients read one C-ordered
+    # transposed copy (made once per run), not the weight through BLAS's transpose flag.
+    rng = np.random.RandomState(0)
+    x = mg.placeholder((None, 3), dtype="float64", name="x")
+    w = mg.variable(rng.randn(3, 3), dtype="float64", name="w")
+    h1 = mg.tanh(mg.matmul(x, w))
+    h2 = mg.tanh(mg.matmul(h1, w))
+    (gx,) = mg.gradients(mg.sum(mg.matmul(h2, w)), [x])
+    ops = mg.topo_sort([gx])
+    assert [op.type for op in ops].count("TransposedCopy") == 1
+    flagged = [op for op in ops if op.type == "MatMul" and op.transpose_b]
+    assert len(flagged) == 1  # the first gradient built keeps the flag
+    xv, wv = rng.randn(2, 3), w.value
+    a1 = np.tanh(xv @ wv)
+    a2 = np.tanh(a1 @ wv)
+    g2 = np.ones((2, 3)) @ wv.T * (1 - a2**2)
+    want = (g2 @ wv.T * (1 - a1**2)) @ wv.T
+    (got,) = mg.Plan([gx], feeds=[x]).run({x: xv})
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_a_weight_used_once_keeps_the_transpose_flag():
+    x = mg.placeholder((None, 3), name="x")
+    w = mg.variable(np.ones((3, 2)), name="w")
+    (gx,) = mg.gradients(mg.sum(mg.matmul(x, w)), [x])
+    assert "TransposedCopy" not in [op.type for op in mg.topo_sort([gx])]
+
+
+def test_the_transposed_copy_differentiates_twice():
+    rng = np.random.RandomState(1)
+    c = rng.randn(4, 3)
+
+    def f(a):
+        return mg.sum(mg.square(TransposedCopy.apply(a)) * mg.constant(c))
+
+    check_gradients(f, [rng.randn(3, 4)])
+    check_gradients(f, [rng.randn(3, 4)], order=2)

@@ -5,6 +5,7 @@ built from it with reshapes and transposes (as Keras's own backends build them).
 from __future__ import annotations
 
 import math as _pymath
+import weakref
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from ..op import Op, broadcast_shapes, result_dtype
 from ..tensor import Shape, Tensor
 from .array import expand_dims, reshape, squeeze, transpose
 from .broadcast import sum_to
-from .state import as_tensors
+from .state import Variable, as_tensors
 
 __all__ = ["batch_dot", "dot", "matmul"]
 
@@ -59,7 +60,7 @@ class MatMul(Op):
         a, b = self.inputs
         ta, tb = self.transpose_a, self.transpose_b
         if not ta and not tb:
-            ga, gb = matmul(gy, b, transpose_b=True), matmul(a, gy, transpose_a=True)
+            ga, gb = _times_transposed(gy, b), matmul(a, gy, transpose_a=True)
         elif not ta:
             ga, gb = matmul(gy, b), matmul(gy, a, transpose_a=True)
         elif not tb:
@@ -69,6 +70,40 @@ class MatMul(Op):
                       matmul(gy, a, transpose_a=True, transpose_b=True))
         # Only batch axes can broadcast, and only when the other side has some.
         return [sum_to(ga, a) if b.ndim > 2 else ga, sum_to(gb, b) if a.ndim > 2 else gb]
+
+
+class TransposedCopy(Op):
+    """``x.T`` as a new array in C order: what BLAS reads fastest, row by row."""
+
+    def infer(self, x: Tensor) -> tuple[Shape, str]:
+        return (x.shape[1], x.shape[0]), x.dtype
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(x.T)
+
+    def backward(self, gy: Tensor) -> list[Tensor | None]:
+        return [transpose(gy)]
+
+
+#: Per weight, the transposed copy its products' gradients share (``None``: one product's
+#: gradient was built so far). Weak both ways: the copy's op holds the weight.
+_SHARED_T: weakref.WeakKeyDictionary[Tensor, weakref.ref[Tensor] | None] = weakref.WeakKeyDictionary()
+
+
+def _times_transposed(gy: Tensor, b: Tensor) -> Tensor:
+    """``gy @ b.T``. A weight that several products share (an unrolled RNN's kernel, read at
+    every step) is copied transposed once per run, from the second gradient built for it on:
+    BLAS then reads rows, not columns, at every step. A weight used once keeps the flag."""
+    if isinstance(b, Variable) and b.ndim == 2 and gy.ndim == 2:
+        if b in _SHARED_T:
+            entry = _SHARED_T[b]
+            copy = entry() if entry is not None else None
+            if copy is None:
+                copy = TransposedCopy.apply(b)
+                _SHARED_T[b] = weakref.ref(copy)
+            return matmul(gy, copy)
+        _SHARED_T[b] = None
+    return matmul(gy, b, transpose_b=True)
 
 
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False) -> Tensor:
