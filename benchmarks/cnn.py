@@ -51,11 +51,12 @@ from mlp import (
     Weights,
     check_agreement,
     describe_counts,
-    load_torch,
     plan_op_counts,
     profile_plan,
     rounds_to_use,
+    run_workloads,
     timing_params,
+    workload_command,
 )
 
 from minikeras import backend as K
@@ -547,30 +548,13 @@ def run_workload(w: Workload, torch: Any, args: argparse.Namespace) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a short smoke run (a few seconds)")
-    parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 30, quick 3)")
-    parser.add_argument("--workloads", default="C1,C2", help="comma-separated, e.g. C2")
-    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
-    parser.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
-    parser.add_argument("--profile", action="store_true", help="also split K.function's time by op type")
-    parser.add_argument("--memory-worker", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.memory_worker:
-        memory_worker(args.memory_worker)
+    command = workload_command(__doc__ or "", WORKLOADS, "skip the memory measurements",
+                               "also split K.function's time by op type", memory_worker)
+    if command is None:
         return
-    names = [n.strip() for n in args.workloads.split(",") if n.strip()]
-    unknown = [n for n in names if n not in WORKLOADS]
-    if unknown:
-        parser.error(f"unknown workloads {unknown}; choose from {list(WORKLOADS)}")
-    torch = None if args.no_torch else load_torch()
-    print("CNN training step (forward, backward, SGD update), float32; ratios to the hand-written NumPy step")
-    print(f"  PyTorch: {'torch ' + torch.__version__ if torch is not None else 'not available'}; "
-          f"NumPy {np.__version__}")
-    for name in names:
-        if not run_workload(WORKLOADS[name], torch, args):
-            sys.exit(1)
-        K.clear_session()
+    args, names, torch = command
+    run_workloads("CNN training step (forward, backward, SGD update), float32", names, torch, args,
+                  run_workload, WORKLOADS)
     if not args.no_memory and "C2" in names:
         report_memory("C2")
 

@@ -51,7 +51,7 @@ import sys
 import time
 import tracemalloc
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -600,32 +600,55 @@ def run_workload(w: Workload, torch: Any, args: argparse.Namespace) -> bool:
     return True
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+Command = tuple[argparse.Namespace, list[str], Any]  # the options, the workloads, torch (or None)
+
+
+def workload_command(doc: str, workloads: Mapping[str, Any], memory_help: str, profile_help: str,
+                     memory_worker: Callable[[str], None]) -> Command | None:
+    """The command line the workload benchmarks share (``mlp.py``, ``cnn.py``): the options,
+    the workloads asked for (checked), and torch if wanted and installed. ``None`` when the
+    process was a memory worker, which has done its work."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run (a few seconds)")
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 30, quick 3)")
-    parser.add_argument("--workloads", default="W1,W2,W3", help="comma-separated, e.g. W1,W3")
+    parser.add_argument("--workloads", default=",".join(workloads),
+                        help=f"comma-separated, e.g. {','.join(list(workloads)[::2])}")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
-    parser.add_argument("--no-memory", action="store_true", help="skip the W3 memory measurement")
-    parser.add_argument("--profile", action="store_true", help="also split minikeras's time by op type")
+    parser.add_argument("--no-memory", action="store_true", help=memory_help)
+    parser.add_argument("--profile", action="store_true", help=profile_help)
     parser.add_argument("--memory-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_worker:
         memory_worker(args.memory_worker)
-        return
+        return None
     names = [n.strip() for n in args.workloads.split(",") if n.strip()]
-    unknown = [n for n in names if n not in WORKLOADS]
+    unknown = [n for n in names if n not in workloads]
     if unknown:
-        parser.error(f"unknown workloads {unknown}; choose from {list(WORKLOADS)}")
+        parser.error(f"unknown workloads {unknown}; choose from {list(workloads)}")
     torch = None if args.no_torch else load_torch()
-    print("MLP training step (forward, backward, SGD update), float32; ratios to the "
-          "hand-written NumPy step")
+    return args, names, torch
+
+
+def run_workloads(title: str, names: list[str], torch: Any, args: argparse.Namespace,
+                  run: Callable[[Any, Any, argparse.Namespace], bool], workloads: Mapping[str, Any]) -> None:
+    """Print the header, then run each workload (exit 1 if one's check fails)."""
+    print(f"{title}; ratios to the hand-written NumPy step")
     print(f"  PyTorch: {'torch ' + torch.__version__ if torch is not None else 'not available'}; "
           f"NumPy {np.__version__}")
     for name in names:
-        if not run_workload(WORKLOADS[name], torch, args):
+        if not run(workloads[name], torch, args):
             sys.exit(1)
         K.clear_session()
+
+
+def main() -> None:
+    command = workload_command(__doc__ or "", WORKLOADS, "skip the W3 memory measurement",
+                               "also split minikeras's time by op type", memory_worker)
+    if command is None:
+        return
+    args, names, torch = command
+    run_workloads("MLP training step (forward, backward, SGD update), float32", names, torch, args,
+                  run_workload, WORKLOADS)
     if not args.no_memory and MEMORY_WORKLOAD in names:
         report_memory(MEMORY_WORKLOAD)
 
